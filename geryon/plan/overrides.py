@@ -1,0 +1,276 @@
+"""Hydra command-line overrides that reach the app exactly (spec §6.5, I12–I18, E15).
+
+Every planned config's ``params`` become ``++key=value`` words on the planned command
+line. Each word is built so that a Hydra 1.3 app sees the very same value (type and
+content) whether or not it declares the key:
+
+* ``++`` adds the key when the app does not declare it and overrides it when it does.
+* Strings are never re-typed: a plain identifier such as ``adam`` is written bare,
+  everything else is quoted in Hydra's grammar (``"1"``, ``"true"``, ``"a, b"``).
+  This is our answer to **Upstream quirk (Q19)**, where strings were pasted raw.
+* ``None`` is the Hydra null literal ``null``, not the string ``None``
+  (**Upstream quirk (Q18)**).
+* Floats are written in Python's shortest round-trip form, which Hydra's ``FLOAT``
+  rule reads back to the same float, including ``inf``, ``-inf`` and ``nan``.
+* OmegaConf treats ``${`` in any string as the start of an interpolation. A literal
+  ``${`` is therefore written as OmegaConf's escape ``\\${``: an app reading
+  ``cfg.key`` (or ``OmegaConf.to_container(cfg, resolve=True)``) gets the original
+  text, while the unresolved container still shows the escape backslash.
+* An empty mapping is written as ``++key={}`` instead of vanishing from the command
+  (a deliberate deviation from I12, so that it round-trips). Hydra *merges* a
+  mapping into a declared one, so ``{}`` leaves a declared non-empty mapping as it
+  is, which is the same meaning the params overlay has for nested keys.
+
+Known limits, reported as :class:`~geryon.errors.ConfigError`: a params key must
+match Hydra's key grammar (ASCII letters, digits, ``_``, ``-``, ``$``; not starting
+with a digit or ``-``), and a mapping *inside a list* can only have keys that Hydra's
+dictionary grammar reads back as the same text (no quotes, ``#``, non-ASCII, and no
+keys such as ``1`` or ``true`` that Hydra would turn into a number or a boolean).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import shlex
+from collections.abc import Mapping
+from typing import Any
+
+from geryon.errors import ConfigError
+
+__all__ = [
+    "flatten_params",
+    "hydra_run_dir_word",
+    "override_value",
+    "override_word",
+    "render_command",
+]
+
+# A whole override key must be one ID, KEY_SPECIAL or DOT_PATH token of Hydra's
+# override lexer (hydra/grammar/OverrideLexer.g4); segments of a dotted path may
+# also be unsigned integers.
+_NAME = r"[A-Za-z_$][A-Za-z0-9_$-]*"
+_SEGMENT = rf"(?:{_NAME}|0|[1-9](?:_?[0-9])*)"
+_KEY_RE = re.compile(rf"{_NAME}|{_SEGMENT}(?:\.{_SEGMENT})+")
+
+# Strings safe to write unquoted: a single ID token that no typed rule claims first
+# (BOOL, NULL and the FLOAT spellings inf/nan are listed before ID in the lexer).
+_BARE_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_TYPED_WORD_RE = re.compile(r"true|false|null|inf|nan", re.IGNORECASE)
+
+# Texts that a dictionary key made of one token would turn into a number, a
+# boolean or null (INT, FLOAT, BOOL and NULL rules of the lexer).
+_DIGITS = r"[0-9](?:_?[0-9])*"
+_INT = r"0|[1-9](?:_?[0-9])*"
+_POINT_FLOAT = rf"(?:{_INT})\.|(?:{_INT})?\.{_DIGITS}"
+_EXP_FLOAT = rf"(?:{_INT}|{_POINT_FLOAT})[eE][+-]?{_DIGITS}"
+_TYPED_KEY_RE = re.compile(
+    rf"[+-]?(?:{_POINT_FLOAT}|{_EXP_FLOAT}|inf|nan|{_INT})|true|false|null",
+    re.IGNORECASE,
+)
+# Characters a dictionary key may contain; the ones in _DICT_KEY_ESCAPED need a
+# backslash (the lexer's ESC rule), the rest are ID, INT or UNQUOTED_CHAR text.
+_DICT_KEY_RE = re.compile(r"[A-Za-z0-9_/+.$%*@?|\\()\[\]{}:=, \t-]+")
+_DICT_KEY_ESCAPED_RE = re.compile(r"([\\()\[\]{}:=, \t])")
+
+# OmegaConf reads `${` as an interpolation unless it is preceded by an odd number
+# of backslashes; backslashes elsewhere are literal (verified with omegaconf 2.3).
+_INTERPOLATION_RE = re.compile(r"(\\*)\$\{")
+
+# Inside a Hydra quoted value only backslashes right before a quote or before the
+# closing quote are escapes; _unescape_quoted_string in Hydra's visitor halves them.
+_QUOTE_ESCAPE_RE = {
+    '"': re.compile(r'(\\*)("|\Z)'),
+    "'": re.compile(r"(\\*)('|\Z)"),
+}
+
+_LEAF_KINDS = frozenset({str, int, float, bool, type(None), list, dict})
+_VALUE_KEYED = frozenset({str, int, bool, type(None)})
+# Bounded so that unique values (one W&B name per config) cannot grow it without end.
+_WORD_CACHE_MAX = 1 << 18
+_word_cache: dict[tuple[str, type, Any], str] = {}
+
+
+def flatten_params(params: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """Flatten params to ``(dotted key, value)`` pairs sorted by code point (I12, I13).
+
+    Only mappings are descended into; lists (also lists of mappings) are leaves. An
+    empty mapping is kept as a ``{}`` leaf so that it reaches the app (deviation from
+    I12, see the module docstring). Keys must be non-empty strings without ``.``
+    (S10); anything else raises ConfigError.
+    """
+    pairs: list[tuple[str, Any]] = []
+    _flatten_into(pairs, "", params)
+    # Dotted keys are unique, so tuple order is key order and values are never compared.
+    pairs.sort()
+    return pairs
+
+
+def _flatten_into(
+    pairs: list[tuple[str, Any]], prefix: str, mapping: Mapping[Any, Any]
+) -> None:
+    for key, value in mapping.items():
+        if type(key) is not str or "." in key or not key:
+            _raise_bad_param_key(prefix, key)
+        kind = type(value)
+        # Exact type tests first: an ABC isinstance check costs about 0.3 µs.
+        if kind is dict and value:
+            _flatten_into(pairs, prefix + key + ".", value)
+        elif kind in _LEAF_KINDS or not value or not isinstance(value, Mapping):
+            pairs.append((prefix + key, value))
+        else:
+            _flatten_into(pairs, prefix + key + ".", value)
+
+
+def _raise_bad_param_key(prefix: str, key: Any) -> None:
+    raise ConfigError(
+        f"parameter key {key!r} cannot be passed to Hydra: keys must be non-empty "
+        "strings without '.'",
+        key_path=prefix.rstrip(".") or None,
+        hint="Write nested parameters as nested mappings.",
+    )
+
+
+def render_command(base_command: str, params: Mapping[str, Any]) -> str:
+    """Return the planned command line (I17): the base command and the overrides.
+
+    Each override is ``++key=value`` shell-quoted as one word (I15, I16); words are
+    joined by single spaces in flattened key order (I13). Without overrides the base
+    command is returned unchanged. Raises ConfigError for keys or values Hydra cannot
+    receive exactly.
+
+    Words are memoised per key and value because a plan repeats the same few values
+    across a million configs. Strings, ints, bools and None are memo keys as they are;
+    other values are keyed on their ``repr``, which for JSON data is exact where
+    equality is not (``-0.0 == 0.0``, ``nan != nan``, ``[1] == [True]``).
+    """
+    words = [base_command]
+    cache = _word_cache
+    for key, value in flatten_params(params):
+        kind = type(value)
+        memo_key = (key, kind, value if kind in _VALUE_KEYED else repr(value))
+        word = cache.get(memo_key)
+        if word is None:
+            word = _remember_word(memo_key, key, value)
+        words.append(word)
+    return " ".join(words)
+
+
+def _remember_word(memo_key: tuple[str, type, Any], key: str, value: Any) -> str:
+    word = shlex.quote(override_word(key, value))
+    if len(_word_cache) >= _WORD_CACHE_MAX:
+        _word_cache.clear()
+    _word_cache[memo_key] = word
+    return word
+
+
+def override_word(key: str, value: Any) -> str:
+    """Return ``++<key>=<value>`` in Hydra's override grammar, not yet shell-quoted.
+
+    Raises ConfigError naming the key when the key is outside Hydra's key grammar or
+    the value cannot be represented (see :func:`override_value`).
+    """
+    if not _KEY_RE.fullmatch(key):
+        raise ConfigError(
+            f"parameter key {key!r} cannot be passed to Hydra: each part of a key must "
+            "start with an ASCII letter, '_' or '$' and contain only ASCII letters, "
+            "digits, '_', '-' and '$'",
+            key_path=key,
+            hint="Rename the parameter.",
+        )
+    try:
+        return f"++{key}={override_value(value)}"
+    except ConfigError as err:
+        raise ConfigError(err.problem, key_path=key, hint=err.hint) from err
+
+
+def override_value(value: Any) -> str:
+    """Return the Hydra-grammar text that Hydra reads back as exactly ``value``.
+
+    ``value`` is a JSON value: str, int, float (also inf/nan), bool, None, list or
+    dict (with string keys). Anything else raises ConfigError.
+    """
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, str):
+        return _string_value(value)
+    if isinstance(value, int):
+        return str(int(value))
+    if isinstance(value, float):
+        return _float_value(value)
+    if isinstance(value, list):
+        return "[" + ",".join(override_value(item) for item in value) + "]"
+    if isinstance(value, Mapping):
+        return _mapping_value(value)
+    raise ConfigError(
+        f"value {value!r} of type {type(value).__name__} has no JSON form and cannot "
+        "be passed to Hydra",
+        hint="Use a string, number, boolean, null, list or mapping.",
+    )
+
+
+def _float_value(value: float) -> str:
+    if math.isnan(value):
+        return "nan"
+    # repr is the shortest text that round-trips, in a form Hydra's FLOAT rule reads:
+    # 1.5, 1e-05, 1e+16, -0.0, inf, -inf.
+    return repr(float(value))
+
+
+def _string_value(text: str) -> str:
+    if _BARE_RE.fullmatch(text) and not _TYPED_WORD_RE.fullmatch(text):
+        return text
+    if "${" in text:
+        text = _INTERPOLATION_RE.sub(_escape_interpolation, text)
+    quote = "'" if '"' in text and "'" not in text else '"'
+    return quote + _QUOTE_ESCAPE_RE[quote].sub(_escape_before_quote, text) + quote
+
+
+def _escape_interpolation(match: re.Match[str]) -> str:
+    return match.group(1) * 2 + "\\${"
+
+
+def _escape_before_quote(match: re.Match[str]) -> str:
+    backslashes, quote = match.group(1), match.group(2)
+    if quote:
+        return backslashes * 2 + "\\" + quote
+    return backslashes * 2
+
+
+def _mapping_value(mapping: Mapping[Any, Any]) -> str:
+    items = [
+        f"{_dict_key(key)}:{override_value(item)}" for key, item in mapping.items()
+    ]
+    return "{" + ",".join(items) + "}"
+
+
+def _dict_key(key: Any) -> str:
+    if not isinstance(key, str) or not _DICT_KEY_RE.fullmatch(key):
+        raise ConfigError(
+            f"mapping key {key!r} inside a list cannot be written in Hydra's override "
+            "grammar: such keys may only contain ASCII letters, digits, spaces and "
+            "_ - / + . $ % * @ ? | \\ ( ) [ ] { } : = ,",
+            hint="Rename the key, or move the mapping out of the list.",
+        )
+    if _TYPED_KEY_RE.fullmatch(key):
+        raise ConfigError(
+            f"mapping key {key!r} inside a list would reach the app as a number, "
+            "boolean or null, not as text: Hydra types such keys and offers no quoting "
+            "for them",
+            hint="Rename the key, e.g. with a letter prefix.",
+        )
+    return _DICT_KEY_ESCAPED_RE.sub(r"\\\1", key)
+
+
+def hydra_run_dir_word(path: str | os.PathLike[str]) -> str:
+    """Return the shell-quoted override that sets ``hydra.run.dir`` to ``path`` (E15).
+
+    The path is written as a Hydra string, so spaces, quotes, ``,``, ``=``, ``${``
+    and non-ASCII characters reach Hydra unchanged. Callers pass an absolute path.
+    """
+    return shlex.quote("hydra.run.dir=" + _string_value(os.fspath(path)))
