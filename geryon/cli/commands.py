@@ -12,6 +12,7 @@ COMMAND_MODULES = (
     "geryon.cli.run_cmds",
     "geryon.cli.slurm_cmds",
     "geryon.cli.observe_cmds",
+    "geryon.cli.schema_cmd",
 )
 
 
