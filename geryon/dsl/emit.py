@@ -54,23 +54,14 @@ def dump_yaml(document: dict[str, Any], *, sort_keys: bool) -> str:
     return text
 
 
-def load_yaml(path: Path) -> object:
-    """Read an experiment file with the safe loader the composer uses."""
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise ConfigError(f"cannot read the experiment file: {err}", file=path) from err
-    except yaml.YAMLError as err:
-        raise ConfigError(f"is not valid YAML: {err}", file=path) from err
+def validate(document: dict[str, Any], *, source: str | Path) -> None:
+    """Structural validation with the experiment schema the YAML path uses.
 
-
-def validate(document: dict[str, Any], *, file: Path | None) -> None:
-    """Structural validation with the shared experiment schema (spec §1–§5)."""
+    ``source`` names the file or the builder call in error messages.
+    """
     from geryon import schemas
 
-    schemas.validate(
-        document, "experiment", file=str(file) if file else "<dsl document>"
-    )
+    schemas.validate(document, "experiment", file=source)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -144,7 +135,7 @@ def _plan_count(path: Path, run_set: str | None) -> int:
             run_set=run_set,
             dry_run=True,
         )
-        return int(result.num_configs)
+        return result.total_configs
 
 
 @contextmanager
@@ -167,9 +158,13 @@ def _rename_errors(scratch: Path, target: Path | None, check: Callable[[], T]) -
     try:
         return check()
     except ConfigError as err:
-        shown = str(target) if target is not None else "<dsl document>"
-        problem = err.problem.replace(str(scratch), shown)
-        file = shown if err.file in (None, str(scratch)) else err.file
+        shown = str(target) if target is not None else "Experiment.planned_config_count"
+        # The composer reports resolved paths (spec C4); match both spellings.
+        names = {str(scratch), str(scratch.resolve())}
+        problem = err.problem
+        for name in names:
+            problem = problem.replace(name, shown)
+        file = shown if err.file is None or err.file in names else err.file
         raise ConfigError(
             problem, file=file, key_path=err.key_path, hint=err.hint
         ) from err

@@ -15,6 +15,7 @@ from os import PathLike
 from pathlib import Path
 from typing import Any
 
+from geryon import yamlio
 from geryon.dsl import _values as v
 from geryon.dsl import emit
 from geryon.dsl.predicates import ConstraintRule, Predicate
@@ -52,7 +53,7 @@ class Experiment:
         A missing ``schema`` block, or missing fields in it, are completed with the
         defaults (``version: 4``, ``unknown_key_behavior: error``).
         """
-        return cls._loaded(document, file=None)
+        return cls._loaded(document, source="Experiment.from_dict")
 
     @classmethod
     def from_yaml(cls, path: str | PathLike[str]) -> Experiment:
@@ -61,11 +62,11 @@ class Experiment:
         Relative ``imports`` stay relative: they resolve against the directory the
         document is finally written to, as in any experiment file.
         """
-        return cls._loaded(emit.load_yaml(Path(path)), file=Path(path))
+        return cls._loaded(yamlio.load_yaml_file(Path(path)), source=Path(path))
 
     @classmethod
-    def _loaded(cls, document: object, file: Path | None) -> Experiment:
-        call = "Experiment.from_dict" if file is None else "Experiment.from_yaml"
+    def _loaded(cls, document: object, source: str | Path) -> Experiment:
+        call = "Experiment.from_yaml" if isinstance(source, Path) else str(source)
         doc = dict(v.plain(call, "document", v.mapping(call, "document", document)))
         schema = doc.get("schema")
         schema = {} if schema is None else schema
@@ -73,7 +74,7 @@ class Experiment:
             schema.setdefault("version", SCHEMA_VERSION)
             schema.setdefault("unknown_key_behavior", "error")
         doc["schema"] = schema
-        emit.validate(doc, file=file)
+        emit.validate(doc, source=source)
         builder = cls.__new__(cls)
         builder._doc = doc
         return builder
@@ -333,7 +334,7 @@ class Experiment:
         """A deep copy of the document; with ``strict`` it is validated first."""
         document = self.document
         if strict:
-            emit.validate(document, file=None)
+            emit.validate(document, source="Experiment.to_dict(strict=True)")
         return document
 
     def to_yaml(self, strict: bool = True, sort_keys: bool = False) -> str:

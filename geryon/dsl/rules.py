@@ -72,8 +72,10 @@ def require(
 
     A combination survives only if it satisfies *some* rule completely, so a
     combination that matches no rule's ``when`` is dropped: this is not an
-    implication. A ``then`` path missing from a combination is an evaluation error
-    unless the planner short-circuits ``and``/``or`` (see docs/dsl.md).
+    implication. Every arg is resolved before the expression is evaluated, so a
+    ``then`` path missing from a combination's parameters is an evaluation error
+    even where that rule's ``when`` does not match; set the path in
+    ``defaults.params`` or pass ``on_error="false"`` to drop such combinations.
     """
     call = "require"
     listed = v.sequence(call, "rules", rules)
