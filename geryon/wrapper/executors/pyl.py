@@ -1,0 +1,163 @@
+"""The ``pylauncher`` executor: one PyLauncher run per wave.
+
+PyLauncher 4.0 (``pylauncher.pylauncher``) runs the lines of a command file on a
+pool of slots: ``LocalLauncher`` on this machine, ``ClassicLauncher`` on the nodes
+of a Slurm allocation (chosen when ``SLURM_NODELIST`` and ``SLURM_CPUS_ON_NODE`` are
+set). It runs in a child process because it changes directory, prints and sleeps.
+
+Its quirks shape the command file: a line is ``<cores>,<command>`` (we pass
+``cores="file"`` so a comma inside a path is not taken for a core count), and its
+scratch and stamp directories are pasted unquoted into shell lines and matched as
+regular expressions, so the launcher runs in a fresh ``/tmp/geryon-pyl-*``
+directory. Each line runs :mod:`geryon.wrapper.driver`, which enforces the timeout,
+records exit status and epoch times, and skips the command once fail-fast stopped
+the selection.
+
+The wave's CPUs are claimed together and the launcher is pinned to them; its
+commands share those CPUs (PyLauncher has no per-slot binding locally), which is
+why every record of the wave lists the whole set.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from geryon.errors import GeryonError
+from geryon.timefmt import utc_now
+from geryon.wrapper.executors import ExecContext
+from geryon.wrapper.executors.driven import (
+    driver_argv,
+    outcome_from_result,
+    read_json,
+    write_driver_spec,
+)
+from geryon.wrapper.executors.process import child_setup
+from geryon.wrapper.launch import Launch, Outcome
+from geryon.wrapper.proc import signal_group
+
+# PyLauncher sleeps this long between scheduling ticks (its default is 0.5 s).
+TICK_SEC = 0.05
+
+_SCRIPT = """\
+import sys
+from pylauncher import pylauncher
+if sys.argv[1] == "classic":
+    pylauncher.ClassicLauncher("commands.txt", cores="file", workdir="stamps", delay={tick})
+else:
+    pylauncher.LocalLauncher(
+        "commands.txt", int(sys.argv[2]), cores="file", workdir="stamps", delay={tick}
+    )
+"""
+
+
+def in_slurm_allocation() -> bool:
+    return bool(
+        os.environ.get("SLURM_NODELIST") and os.environ.get("SLURM_CPUS_ON_NODE")
+    )
+
+
+class PylauncherUnit:
+    own_timeout = True
+
+    def __init__(
+        self, context: ExecContext, launches: list[Launch], cores: list[int], slots: int
+    ) -> None:
+        self.launches = launches
+        self.cores = cores
+        self._context = context
+        self.pid: int | None = None
+        self.session: str | None = None
+        self._scratch = Path(tempfile.mkdtemp(prefix="geryon-pyl-"))
+        self._write_commands(launches, cores, slots)
+        self.start_time = utc_now()
+        self.started = time.monotonic()
+        self._log = context.task_dir / f"pylauncher_{os.getpid()}.log"
+        self._log.parent.mkdir(parents=True, exist_ok=True)
+        mode = "classic" if in_slurm_allocation() else "local"
+        with self._log.open("ab") as log:
+            self.popen = subprocess.Popen(
+                [sys.executable, "launch.py", mode, str(slots)],
+                cwd=self._scratch,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                process_group=0,
+                preexec_fn=child_setup(cores),
+            )
+        context.watchdog.watch_group(self.popen.pid)
+        self._pending = {launch.attempt_id: launch for launch in launches}
+        self._dropped: list[Launch] = []
+
+    def _write_commands(
+        self, launches: list[Launch], cores: list[int], slots: int
+    ) -> None:
+        lines = []
+        for launch in launches:
+            spec = write_driver_spec(self._context, launch, cores, timeout=True)
+            lines.append("1," + shlex.join(driver_argv(spec)))
+        (self._scratch / "commands.txt").write_text("\n".join(lines) + "\n")
+        (self._scratch / "launch.py").write_text(_SCRIPT.format(tick=TICK_SEC))
+
+    def poll(self) -> list[Outcome]:
+        done = self.popen.poll() is not None
+        outcomes = []
+        for attempt_id, launch in list(self._pending.items()):
+            result = read_json(launch.side_file(".result.json"))
+            if result is None and not done:
+                continue
+            del self._pending[attempt_id]
+            if result is not None and result.get("skipped"):
+                self._dropped.append(launch)
+                continue
+            outcomes.append(
+                outcome_from_result(launch, result, self.cores, self.start_time)
+            )
+        if done and not self._pending:
+            self._finish()
+        return outcomes
+
+    def _finish(self) -> None:
+        if self._scratch.exists():
+            self._context.watchdog.forget_group(self.popen.pid)
+            signal_group(self.popen.pid, signal.SIGKILL)
+            shutil.rmtree(self._scratch, ignore_errors=True)
+
+    def finished(self) -> bool:
+        return not self._pending and self.popen.poll() is not None
+
+    def dropped(self) -> list[Launch]:
+        dropped, self._dropped = self._dropped, []
+        return dropped
+
+    def terminate(self) -> None:
+        signal_group(self.popen.pid, signal.SIGTERM)
+
+    def kill(self) -> None:
+        signal_group(self.popen.pid, signal.SIGKILL)
+
+
+class PylauncherExecutor:
+    name = "pylauncher"
+    whole_wave = True
+    poll_interval_sec = 0.05
+
+    def __init__(self, context: ExecContext) -> None:
+        if importlib.util.find_spec("pylauncher") is None:
+            raise GeryonError(
+                "executor 'pylauncher' needs the pylauncher package (pip install "
+                "'geryon[pylauncher]'); or use executor: process"
+            )
+        self.context = context
+
+    def start(self, launches: list[Launch], cores: list[int]) -> PylauncherUnit:
+        slots = max(1, len(cores) // self.context.settings.cores_per_task)
+        return PylauncherUnit(self.context, launches, cores, slots)

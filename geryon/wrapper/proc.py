@@ -1,0 +1,42 @@
+"""Process-group helpers shared by the executors and the watchdog."""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import signal
+import sys
+
+_PR_SET_PDEATHSIG = 1
+_libc: ctypes.CDLL | None = None
+if sys.platform.startswith("linux"):
+    try:
+        _libc = ctypes.CDLL(
+            ctypes.util.find_library("c") or "libc.so.6", use_errno=True
+        )
+    except OSError:
+        _libc = None
+
+
+def die_with_parent(sig: int = signal.SIGKILL) -> None:
+    """In a child before exec: receive ``sig`` when the parent thread dies (Linux)."""
+    if _libc is not None:
+        _libc.prctl(_PR_SET_PDEATHSIG, int(sig), 0, 0, 0)
+
+
+def signal_group(pgid: int | None, sig: int) -> bool:
+    """Send ``sig`` to a process group; False when the group is already gone."""
+    if not pgid or pgid <= 1:
+        return False
+    try:
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return False
+    return True
+
+
+def group_alive(pgid: int | None) -> bool:
+    return signal_group(pgid, 0)
