@@ -91,9 +91,9 @@ def mapping(call: str, argument: str, value: object) -> Mapping[Any, Any]:
 
 def params(call: str, argument: str, value: object) -> dict[str, Any]:
     """A parameter mapping (spec S10): string keys without dots, at any depth."""
-    converted = plain(call, argument, mapping(call, argument, value))
+    converted: dict[str, Any] = plain(call, argument, mapping(call, argument, value))
     _reject_dotted_keys(call, argument, converted, [])
-    return dict(converted)
+    return converted
 
 
 def _reject_dotted_keys(
@@ -124,6 +124,8 @@ def plain(
     lists; other types (dates, sets, objects) are refused here rather than breaking
     config ids later (Q17).
     """
+    # Specs live in modules that import this one, so they are recognised by their
+    # rendering method rather than by class.
     to_dict: Callable[[], Any] | None = getattr(value, "to_dict", None)
     if to_dict is not None and not isinstance(value, type):
         return to_dict()

@@ -147,6 +147,9 @@ def _scratch_file(directory: Path, name: str, text: str) -> Iterator[Path]:
     )
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)
+        handle.flush()
+        # The scratch file becomes the target by rename, so it must be on disk.
+        os.fsync(handle.fileno())
     try:
         yield Path(raw)
     finally:

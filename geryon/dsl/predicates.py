@@ -8,6 +8,7 @@ disagree about what a valid expression is (Q41).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -124,7 +125,7 @@ class PredicateArg:
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {self.source_kind: self.source_key}
         if self.has_default:
-            result["default"] = v.plain("", "", self.default_value)
+            result["default"] = copy.deepcopy(self.default_value)
         return result
 
 
@@ -166,7 +167,7 @@ class Predicate:
         result: dict[str, Any] = {
             "id": self.id,
             "args": {name: arg.to_dict() for name, arg in self.args.items()},
-            "expr": v.plain("", "", self.expr),
+            "expr": copy.deepcopy(self.expr),
         }
         if self.on_error == "false":
             result["on_error"] = False

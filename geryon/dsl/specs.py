@@ -9,6 +9,7 @@ person would write it.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -81,7 +82,7 @@ class Option:
         _set(self, "tag", v.optional_text(call, "tag", tag))
 
     def to_dict(self) -> dict[str, Any]:
-        result: dict[str, Any] = {"id": self.id, "params": v.plain("", "", self.params)}
+        result: dict[str, Any] = {"id": self.id, "params": copy.deepcopy(self.params)}
         if self.tag is not None:
             result["tag"] = self.tag
         return result
@@ -211,7 +212,7 @@ class DefaultsSpec:
     def to_dict(self) -> dict[str, Any]:
         result: dict[str, Any] = {}
         if self.params:
-            result["params"] = v.plain("", "", self.params)
+            result["params"] = copy.deepcopy(self.params)
         if self.tags:
             result["tags"] = list(self.tags)
         return result
@@ -298,7 +299,7 @@ class RunSetSpec:
         for name in ("append", "replace", "patch_packs"):
             value = getattr(self, name)
             if value:
-                result[name] = v.plain("", "", value)
+                result[name] = copy.deepcopy(value)
         return result
 
 

@@ -21,6 +21,7 @@ from geryon.dsl import (
     Predicate,
     PredicateArg,
     match_ids,
+    pack_map,
     pack_param_values,
     require,
 )
@@ -343,3 +344,72 @@ def test_from_yaml_round_trips_the_hand_written_file(project: Path) -> None:
     assert plan_lines(copy, project / "o1", None) == plan_lines(
         hand, project / "o2", None
     )
+
+
+HOSTILE_IDS = [
+    "it's",
+    'say "hi"',
+    "$dollar",
+    "$$two",
+    "yes",
+    "010",
+    "é ü",
+    "a: b",
+    "#c",
+    "x=1,y",
+]
+
+
+def test_hostile_ids_reach_the_plan_intact(tmp_path: Path) -> None:
+    exp = (
+        Experiment()
+        .command("python", "app.py")
+        .add_pack(
+            pack_map(pack_name="odd pack", options={i: {"v": i} for i in HOSTILE_IDS})
+        )
+        .add_pack(pack_map(pack_name="other", options={"x": {"o": 1}, "$y": {"o": 2}}))
+        .exclude({"odd pack": ["yes"]})
+        .add_predicate(
+            match_ids(
+                left_pack="odd pack",
+                right_pack="other",
+                pairs=[(i, "x") for i in HOSTILE_IDS] + [("$dollar", "$y")],
+            )
+        )
+        .add_predicate(
+            require(
+                rules=[
+                    ({"other": "$y"}, {"v": "$dollar"}),
+                    ({"other": "x"}, {"v": ("ne", "#")}),
+                ]
+            )
+        )
+    )
+    path = exp.to_yaml_file(
+        tmp_path / "dir with space" / "é.yaml", validate_with_geryon=True
+    )
+    lines = plan_lines(path, tmp_path / "out", None)["configs.jsonl"]
+    selected = [
+        tuple(c["selected_options"][p] for p in ("odd pack", "other")) for c in lines
+    ]
+    expected = [(i, "x") for i in HOSTILE_IDS if i != "yes"]
+    expected.insert(HOSTILE_IDS.index("$dollar") + 1, ("$dollar", "$y"))
+    assert selected == expected
+    assert [c["params"]["v"] for c in lines] == [pair[0] for pair in expected]
+
+
+def test_no_scratch_file_is_left_behind(project: Path) -> None:
+    base = project / "exp"
+    build_experiment().planned_config_count(base_dir=base)
+    build_experiment().to_yaml_file(
+        base / "e.yaml", validate_with_geryon=True, max_configs=50
+    )
+    assert sorted(p.name for p in base.iterdir()) == ["e.yaml"]
+
+
+def test_from_yaml_reports_syntax_errors(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("command: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="YAML syntax error") as caught:
+        Experiment.from_yaml(path)
+    assert caught.value.file == str(path)

@@ -6,6 +6,8 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geryon.dsl import (
     TaggedParams,
@@ -212,3 +214,24 @@ def test_pack_map_refusals() -> None:
         "pack_map: argument 'options['a']' has a dotted key at options['a'].b.c"
     ):
         pack_map(pack_name="p", options={"a": {"b.c": 1}})
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    values=st.lists(
+        st.one_of(
+            st.integers(-3, 3), st.sampled_from(["a", "a_01", "a_02", "a b", " "])
+        ),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_generated_ids_are_unique_or_refused(values: list[Any]) -> None:
+    try:
+        pack = pack_param_values(pack_name="p", param_path="x", values=values)
+    except ConfigError as err:
+        assert "twice, even with the position suffix" in str(err)
+        return
+    option_ids = [option.id for option in pack.options]
+    assert len(set(option_ids)) == len(values)
+    assert [option.params["x"] for option in pack.options] == values
