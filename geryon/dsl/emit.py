@@ -107,9 +107,13 @@ def count_configs(text: str, directory: Path, run_set: str | None) -> int:
 def _run_checks(path: Path, checks: InPlaceChecks) -> None:
     if checks.validate:
         from geryon.compose import compose
+        from geryon.plan import normalise
 
-        log.info("validating %s with geryon's composer", path)
-        compose(path, run_set=checks.validate_run_set)
+        # The same two steps as `geryon validate-config`: composition, then the
+        # planner's normalisation of the composed document (spec §1–§5).
+        log.info("validating %s with geryon's composer and planner", path)
+        composition = compose(path, run_set=checks.validate_run_set)
+        normalise(composition.document, composition.root_path)
     if checks.max_configs is not None:
         count = _plan_count(path, checks.budget_run_set)
         if count > checks.max_configs:

@@ -353,8 +353,10 @@ class Experiment:
     ) -> Path:
         """Write the YAML to ``path`` (parents created) and return the path.
 
-        ``validate_with_geryon`` composes the file with geryon's own composer and
-        planner (for ``validate_run_set`` if given); ``max_configs`` dry-run plans it
+        ``validate_with_geryon`` runs the checks of ``geryon validate-config``:
+        composition, then the planner's normalisation (for ``validate_run_set`` if
+        given), so a definitions-only library file, which has no command and no
+        packs, does not pass them. ``max_configs`` dry-run plans the file
         (for ``config_budget_run_set``) and refuses more configs than that. Both
         checks run on a temporary file next to ``path``, so relative imports
         resolve exactly as they will for the final file (Q40); the final file is

@@ -413,3 +413,13 @@ def test_from_yaml_reports_syntax_errors(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="YAML syntax error") as caught:
         Experiment.from_yaml(path)
     assert caught.value.file == str(path)
+
+
+def test_validate_with_geryon_runs_the_planner_checks(project: Path) -> None:
+    exp = build_experiment().exclude({"no such pack": "x"})
+    target = project / "exp" / "e.yaml"
+    with pytest.raises(ConfigError, match="no such pack"):
+        exp.to_yaml_file(target, validate_with_geryon=True)
+    assert not target.exists()
+    exp.to_yaml_file(target)
+    assert target.exists()
