@@ -1,0 +1,264 @@
+"""Enumerating the product lazily and turning each combination into a config.
+
+Spec P10–P13, K8, K16, I1–I19. Combinations come from :func:`itertools.product`
+in odometer order (last pack fastest) and are never collected: each surviving
+config goes straight to a :class:`~geryon.plan.writer.ConfigSink`.
+
+Speed: consecutive combinations share all but the last few options, so the merge
+states of the current merge-order prefix are kept on a stack and each config
+re-merges only the options that changed. Duplicate detection (Q16) keeps one
+20-byte digest per config.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from geryon import canonical
+from geryon.errors import ConfigError
+from geryon.plan.identity import config_tags, wandb_name, with_wandb
+from geryon.plan.merge import (
+    MergeContext,
+    MergeState,
+    MergeStats,
+    initial_state,
+    merge_option,
+    merge_order,
+)
+from geryon.plan.model import Experiment, Option
+from geryon.plan.predicates import PredicateStats
+from geryon.plan.render import EMPTY, Rendered, Renderer
+from geryon.plan.writer import ConfigSink
+
+log = logging.getLogger("geryon.plan.stream")
+
+
+@dataclass
+class StreamResult:
+    num_configs: int = 0
+    num_combinations: int = 0
+    num_rule_excluded: int = 0
+    preview: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _uniform_order(experiment: Experiment) -> bool:
+    """True when merge order (M5) equals pack order for every combination."""
+    highest = None
+    for pack in experiment.packs:
+        priorities = [option.priority for option in pack.options]
+        if highest is not None and min(priorities) < highest:
+            return False
+        highest = max(priorities)
+    return True
+
+
+class ConfigStream:
+    """One pass over the product of ``experiment``'s packs."""
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        *,
+        run_id: str,
+        batch_size: int,
+        sink: ConfigSink,
+        preview_limit: int = 0,
+    ) -> None:
+        self.experiment = experiment
+        self.file = str(experiment.path)
+        self.run_id = run_id
+        self.batch_size = batch_size
+        self.sink = sink
+        self.preview_limit = preview_limit
+        self.merge_stats = MergeStats()
+        self.predicate_stats = PredicateStats(experiment.predicates, self.file)
+        self.result = StreamResult()
+        self.uniform_order = _uniform_order(experiment)
+        self.renderer = Renderer(experiment.base_command)
+        self.merge_context = MergeContext(experiment.merge, self.file)
+        defaults = initial_state(experiment.default_params)
+        self.root = (
+            defaults,
+            self.renderer.update(EMPTY, defaults.params, defaults.params),
+        )
+        self.stack_options: list[Option] = []
+        self.stack_states: list[tuple[MergeState, Rendered]] = []
+        self.seen: dict[bytes, int] = {}
+        self.selected_parts = _selected_parts(experiment)
+        names = [pack.name for pack in experiment.packs]
+        self.name_order = sorted(range(len(names)), key=names.__getitem__)
+
+    def run(self) -> StreamResult:
+        """Enumerate, filter, merge and emit every combination (P11)."""
+        experiment = self.experiment
+        checks_predicates = bool(experiment.predicates)
+        product = itertools.product(*(pack.options for pack in experiment.packs))
+        for index, combo in enumerate(product):
+            if not self._admitted(combo):
+                continue
+            state, rendered = self._rendering(combo)
+            if state.events:
+                self.merge_stats.record(state.events)
+            merged = state.params
+            if checks_predicates and not self.predicate_stats.passes(combo, merged):
+                continue
+            self._emit(index, combo, merged, rendered)
+        self.result.num_combinations = experiment.num_combinations
+        if not self.result.num_configs:
+            raise self._nothing_left()
+        return self.result
+
+    def _merged(self, combo: tuple[Option, ...]) -> tuple[MergeState, Rendered]:
+        """The merge state of ``combo``, re-using the longest cached prefix."""
+        order = combo if self.uniform_order else merge_order(combo)
+        options, states = self.stack_options, self.stack_states
+        depth = 0
+        limit = len(options)
+        while depth < limit and options[depth] is order[depth]:
+            depth += 1
+        del options[depth:], states[depth:]
+        state, rendered = states[-1] if depth else self.root
+        context = self.merge_context
+        for option in order[depth:]:
+            state = merge_option(context, state, option, combo)
+            rendered = self.renderer.update(rendered, state.params, option.params)
+            options.append(option)
+            states.append((state, rendered))
+        return state, rendered
+
+    def _admitted(self, combo: tuple[Option, ...]) -> bool:
+        """K8: include rules (if any) must match, no exclude rule may match."""
+        includes, excludes = self.experiment.includes, self.experiment.excludes
+        if (includes and not any(rule.matches(combo) for rule in includes)) or (
+            excludes and any(rule.matches(combo) for rule in excludes)
+        ):
+            self.result.num_rule_excluded += 1
+            return False
+        return True
+
+    def _rendering(self, combo: tuple[Option, ...]) -> tuple[MergeState, Rendered]:
+        try:
+            return self._merged(combo)
+        except ConfigError as err:
+            raise self._render_error(err, combo) from err
+
+    def _emit(
+        self,
+        index: int,
+        combo: tuple[Option, ...],
+        merged: dict[str, Any],
+        rendered: Rendered,
+    ) -> None:
+        """Identity (I1–I11), command (I17) and indices (I19) of one config."""
+        tags = config_tags(self.experiment.default_tags, (o.tag for o in combo))
+        tags_json = canonical.dumps(tags)
+        merged_json = self.renderer.params_json(rendered)
+        text = '{"params":' + merged_json + ',"tags":' + tags_json + "}"
+        digest = hashlib.sha1(text.encode("utf-8")).digest()
+        first = self.seen.setdefault(digest, index)
+        if first != index:
+            raise self._duplicate(first, combo, digest.hex())
+        config_id = digest.hex()
+        name = wandb_name(tags, config_id)
+        params = with_wandb(
+            merged, name, tags, file=self.file, selected=_selected(combo)
+        )
+        try:
+            params_json, command = self.renderer.config_text(
+                rendered, params["wandb"], tags
+            )
+        except ConfigError as err:
+            raise self._render_error(err, combo) from err
+        number = self.result.num_configs
+        batch_index, line_index = divmod(number, self.batch_size)
+        parts = self.selected_parts
+        selected_json = "{" + ",".join([parts[combo[i]] for i in self.name_order]) + "}"
+        self.sink.add(
+            batch_index,
+            line_index,
+            config_id,
+            command,
+            params_json,
+            tags_json,
+            name,
+            selected_json,
+        )
+        if number < self.preview_limit:
+            self.result.preview.append(
+                {
+                    "run_id": self.run_id,
+                    "config_id": config_id,
+                    "batch_index": batch_index,
+                    "line_index": line_index,
+                    "command": command,
+                    "params": params,
+                    "tags": tags,
+                    "wandb_name": name,
+                    "selected_options": {o.pack: o.id for o in combo},
+                }
+            )
+        self.result.num_configs = number + 1
+
+    def _render_error(self, err: ConfigError, combo: tuple[Option, ...]) -> ConfigError:
+        """Errors of merging or rendering, with the file and the selected options."""
+        if err.file is not None:
+            return err
+        return ConfigError(
+            f"{err.problem} (selected options: {_selected(combo)})",
+            file=self.file,
+            key_path=f"params.{err.key_path}" if err.key_path else "params",
+            hint=err.hint,
+        )
+
+    def _duplicate(
+        self, first_index: int, combo: tuple[Option, ...], config_id: str
+    ) -> ConfigError:
+        """Q16: two combinations with the same merged params and tags."""
+        first = _combination_at(self.experiment, first_index)
+        return ConfigError(
+            f"two option combinations give the same params and tags (config id "
+            f"{config_id}): {_selected(first)} and {_selected(combo)}",
+            file=self.file,
+            key_path="packs",
+            hint="Give the options distinct params or tags, or exclude one "
+            "combination with constraints.exclude",
+        )
+
+    def _nothing_left(self) -> ConfigError:
+        """P13 with the real counts (Q9)."""
+        stats = self.predicate_stats.totals
+        return ConfigError(
+            "Planning generated zero configurations after applying constraints: "
+            f"total combinations {self.experiment.num_combinations}, "
+            f"constraint-excluded {self.result.num_rule_excluded}, "
+            f"predicate-dropped {stats['dropped_candidates']}",
+            file=self.file,
+            key_path="constraints",
+            hint="Loosen the include/exclude rules or predicates",
+        )
+
+
+def _selected(combo: tuple[Option, ...] | list[Option]) -> str:
+    return ", ".join(f"{option.pack}={option.id}" for option in combo)
+
+
+def _selected_parts(experiment: Experiment) -> dict[Option, str]:
+    """Canonical JSON ``"pack":"id"`` fragments of every option."""
+    return {
+        option: canonical.dumps(pack.name) + ":" + canonical.dumps(option.id)
+        for pack in experiment.packs
+        for option in pack.options
+    }
+
+
+def _combination_at(experiment: Experiment, index: int) -> list[Option]:
+    """The ``index``-th combination of the odometer product (P10)."""
+    chosen = []
+    for pack in reversed(experiment.packs):
+        index, position = divmod(index, len(pack.options))
+        chosen.append(pack.options[position])
+    return chosen[::-1]
