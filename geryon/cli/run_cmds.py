@@ -273,7 +273,7 @@ def _validate(experiment: Path, run_set: str | None) -> dict[str, Any]:
     import geryon.compose
     from geryon.plan import normalise
 
-    composition = geryon.compose.compose(experiment, run_set=run_set)  # type: ignore[attr-defined]
+    composition = geryon.compose.compose(experiment, run_set=run_set)
     normalise(composition.document, composition.root_path)
     return {"valid": True, "run_set": run_set, "diagnostics": composition.diagnostics}
 

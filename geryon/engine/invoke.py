@@ -17,12 +17,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import psutil
 
 from geryon.engine.snakefile import RuleSpec
 from geryon.errors import ConfigError
+from geryon.profiles import Profile
 from geryon.settings import RunSettings
 
 log = logging.getLogger("geryon.engine.invoke")
@@ -52,6 +53,8 @@ class BackendSpec:
     flags: tuple[str, ...]
     rule: RuleSpec
     cores: int
+    # Backend facts for the command's output (Slurm: resolved resources).
+    details: dict[str, Any] = field(default_factory=dict)
 
 
 def available_cores() -> int:
@@ -61,7 +64,7 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-AVAILABLE_BACKENDS = {"local"}
+AVAILABLE_BACKENDS = {"local", "slurm"}
 
 
 def check_backend(backend: str) -> None:
@@ -73,9 +76,19 @@ def check_backend(backend: str) -> None:
         )
 
 
-def backend_spec(backend: str, settings: RunSettings) -> BackendSpec:
+def backend_spec(
+    backend: str,
+    settings: RunSettings,
+    *,
+    profile: Profile | None = None,
+    options: dict[str, Any] | None = None,
+) -> BackendSpec:
     """The single dispatch point per backend (the Slurm backend plugs in here)."""
     check_backend(backend)
+    if backend == "slurm":
+        from geryon.slurm.backend import slurm_backend_spec
+
+        return slurm_backend_spec(settings, profile=profile, options=options or {})
     return _local_spec(settings)
 
 

@@ -29,6 +29,8 @@ class ExecutionRequest:
     dry_run: bool = False
     snakemake_args: tuple[str, ...] = ()
     cli_overrides: dict[str, Any] = field(default_factory=dict)
+    # Backend-specific CLI values (run-slurm's Slurm flags), read by the backend.
+    backend_options: dict[str, Any] = field(default_factory=dict)
     progress_ok: bool = False
     echo_snakemake: bool = False
 

@@ -84,7 +84,12 @@ def prepare(request: ExecutionRequest) -> _Plan:
         cli_overrides=request.cli_overrides,
         force_resume=_force_resume_source(request),
     )
-    spec = backend_spec(request.backend, resolved.settings)
+    spec = backend_spec(
+        request.backend,
+        resolved.settings,
+        profile=profile,
+        options=request.backend_options,
+    )
     choice = ConfigChoice(
         request.batch_indices, tuple(request.config_ids), request.retry_file
     )
@@ -248,4 +253,5 @@ def _snakemake_summary(
         "threads_per_batch": plan.spec.rule.threads,
         "log_file": str(log_file) if log_file else None,
         "exit_code": exit_code,
+        **({"backend_details": plan.spec.details} if plan.spec.details else {}),
     }

@@ -38,6 +38,10 @@ class RuleSpec:
     threads: int
     resources: dict[str, int | str]
     log_job_id: str = "local"
+    # Slurm: batch rules share this Snakemake group (batches_per_task > 1).
+    group: str | None = None
+    # Slurm: shell lines the job runs before the wrapper (slurm_setup_cmds, F14).
+    shell_prefix: str = ""
 
 
 def template_text() -> str:
@@ -90,13 +94,16 @@ def render(
         "snakefile_shell": shlex.quote(str(snakefile)),
         "rule_prefix": rule_prefix(selection.run_id),
         "exec_dir": repr(str(layout.exec_dir)),
-        "wrapper_command": repr(wrapper_command(layout, selection_path)),
+        "wrapper_command": repr(
+            spec.shell_prefix + wrapper_command(layout, selection_path)
+        ),
         "batches": compact_int_list(batches),
         "threads": spec.threads,
         "marker_dir": f"markers/{selection.selection_id}",
         "log_dir": LOG_DIR,
         "log_job_id": spec.log_job_id,
         "resources": _resources_block(spec.resources),
+        "group": f"        group: {spec.group!r}\n" if spec.group else "",
     }
     return Template(template_text()).substitute(values)
 
