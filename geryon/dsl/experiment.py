@@ -28,6 +28,7 @@ from geryon.dsl.specs import (
     PackSelector,
     RunSetSpec,
 )
+from geryon.errors import ConfigError
 
 SCHEMA_VERSION = 4
 UNKNOWN_KEY_BEHAVIORS = ("error", "warn")
@@ -66,8 +67,18 @@ class Experiment:
 
     @classmethod
     def _loaded(cls, document: object, source: str | Path) -> Experiment:
-        call = "Experiment.from_yaml" if isinstance(source, Path) else str(source)
-        doc = dict(v.plain(call, "document", v.mapping(call, "document", document)))
+        if not isinstance(document, Mapping):
+            shown = "null" if document is None else type(document).__name__
+            raise ConfigError(
+                f"the document must be a mapping, got {shown}", file=source
+            )
+        if isinstance(source, Path):
+            try:
+                doc = dict(v.plain("Experiment.from_yaml", "document", document))
+            except ConfigError as err:
+                raise ConfigError(err.problem, file=source, hint=err.hint) from err
+        else:
+            doc = dict(v.plain(source, "document", document))
         schema = doc.get("schema")
         schema = {} if schema is None else schema
         if isinstance(schema, dict):
@@ -75,7 +86,7 @@ class Experiment:
             schema.setdefault("unknown_key_behavior", "error")
         doc["schema"] = schema
         emit.validate(doc, source=source)
-        builder = cls.__new__(cls)
+        builder = cls()
         builder._doc = doc
         return builder
 

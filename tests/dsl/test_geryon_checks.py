@@ -423,3 +423,31 @@ def test_validate_with_geryon_runs_the_planner_checks(project: Path) -> None:
     assert not target.exists()
     exp.to_yaml_file(target)
     assert target.exists()
+
+
+def test_from_yaml_refuses_an_empty_file(tmp_path: Path) -> None:
+    path = tmp_path / "empty.yaml"
+    path.write_text("", encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match="the document must be a mapping, got null"
+    ) as caught:
+        Experiment.from_yaml(path)
+    assert caught.value.file == str(path)
+
+
+def test_from_yaml_refuses_dates_q17(tmp_path: Path) -> None:
+    path = tmp_path / "dated.yaml"
+    path.write_text("defaults: {params: {day: 2024-01-01}}\n", encoding="utf-8")
+    with pytest.raises(
+        ConfigError, match=r"holds date .* at document\.defaults\.params\.day"
+    ):
+        Experiment.from_yaml(path)
+
+
+def test_from_dict_refuses_non_data_values() -> None:
+    with pytest.raises(ConfigError) as caught:
+        Experiment.from_dict({"defaults": {"params": {"s": {1, 2}}}})
+    assert str(caught.value).startswith(
+        "Experiment.from_dict: argument 'document' holds set {1, 2} at "
+        "document.defaults.params.s"
+    )
