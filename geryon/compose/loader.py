@@ -174,7 +174,7 @@ def _read_root(path: Path) -> str:
         return yamlio.read_text(path)
     except ConfigError as err:
         raise ConfigError(
-            f"experiment file {err.problem}",
+            f"cannot read the experiment file: {err.problem}",
             file=path,
             hint="Check the --experiment path (relative paths start at the current directory)",
         ) from err

@@ -255,13 +255,6 @@ def _find_named(
 def _named(
     replacement: dict[str, Any], name: str, where: tuple[str | int, ...], file: Path
 ) -> dict[str, Any]:
-    if "group" in replacement:
-        raise ConfigError(
-            "a group selector cannot replace a named pack",
-            file=file,
-            key_path=key_path(where),
-            hint="Use a pack reference ({ref: ...}) or an inline pack",
-        )
     given = replacement.get("name")
     if given is None:
         return {**replacement, "name": name}
