@@ -151,6 +151,13 @@ class Experiment:
             v.fail(
                 "Experiment.merge", "spec", "and keyword fields cannot both be given"
             )
+        unknown = sorted(set(fields) - {"mode", "strategies", "delete_sentinel"})
+        if unknown:
+            v.fail(
+                "Experiment.merge",
+                unknown[0],
+                "is not a merge field; use mode, strategies or delete_sentinel",
+            )
         if spec is None:
             spec = MergeSpec(**fields)
         elif not isinstance(spec, MergeSpec):

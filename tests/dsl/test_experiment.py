@@ -124,6 +124,11 @@ def test_merge_takes_a_spec_or_fields_not_both() -> None:
         Experiment().merge(MergeSpec(mode="none"), mode="merge")
 
 
+def test_merge_refuses_unknown_fields() -> None:
+    with raises("Experiment.merge: argument 'strategy' is not a merge field"):
+        Experiment().merge(strategy={"a": "replace"})
+
+
 def test_select_materialises_groups_and_packs() -> None:
     exp = Experiment().select_group("lib.core")
     assert exp.document["select"] == {"groups": ["lib.core"], "packs": []}
