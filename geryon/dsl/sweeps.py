@@ -119,6 +119,15 @@ def pack_map(
         v.fail(call, "options", "must not be empty")
     prefix = _tag_prefix(call, tag_prefix)
     built = [_map_option(call, key, spec, prefix) for key, spec in entries.items()]
+    seen: set[str] = set()
+    for option in built:
+        if option.id in seen:
+            v.fail(
+                call,
+                "options",
+                f"names the option id {option.id!r} twice (after trimming)",
+            )
+        seen.add(option.id)
     return Pack(name=v.text(call, "pack_name", pack_name), options=built)
 
 
