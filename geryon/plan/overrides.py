@@ -33,6 +33,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import reprlib
 import shlex
 from collections.abc import Mapping
 from typing import Any
@@ -173,9 +174,10 @@ def override_word(key: str, value: Any) -> str:
     """
     if not _KEY_RE.fullmatch(key):
         raise ConfigError(
-            f"parameter key {key!r} cannot be passed to Hydra: each part of a key must "
-            "start with an ASCII letter, '_' or '$' and contain only ASCII letters, "
-            "digits, '_', '-' and '$'",
+            f"parameter key {key!r} cannot be passed to Hydra: Hydra keys are parts "
+            "joined by '.', each made of ASCII letters, digits, '_', '-' and '$' and "
+            "starting with a letter, '_' or '$' (parts after the first may also be "
+            "plain numbers such as 0 or 12)",
             key_path=key,
             hint="Rename the parameter.",
         )
@@ -208,8 +210,8 @@ def override_value(value: Any) -> str:
     if isinstance(value, Mapping):
         return _mapping_value(value)
     raise ConfigError(
-        f"value {value!r} of type {type(value).__name__} has no JSON form and cannot "
-        "be passed to Hydra",
+        f"value {reprlib.repr(value)} of type {type(value).__name__} has no JSON form "
+        "and cannot be passed to Hydra",
         hint="Use a string, number, boolean, null, list or mapping.",
     )
 
@@ -225,10 +227,32 @@ def _float_value(value: float) -> str:
 def _string_value(text: str) -> str:
     if _BARE_RE.fullmatch(text) and not _TYPED_WORD_RE.fullmatch(text):
         return text
+    _check_passable(text)
     if "${" in text:
         text = _INTERPOLATION_RE.sub(_escape_interpolation, text)
     quote = "'" if '"' in text and "'" not in text else '"'
     return quote + _QUOTE_ESCAPE_RE[quote].sub(_escape_before_quote, text) + quote
+
+
+def _check_passable(text: str) -> None:
+    # Command-line arguments are NUL-terminated byte strings: a NUL character or a
+    # lone surrogate (no UTF-8 form) cannot reach the program at all.
+    if "\x00" in text:
+        problem = "contains a NUL character"
+    else:
+        try:
+            text.encode("utf-8")
+            return
+        except UnicodeEncodeError:
+            problem = "contains a lone surrogate code point (no UTF-8 form)"
+    raise ConfigError(
+        f"string {_preview(text)} {problem}, which cannot be passed on a command line",
+        hint="Remove the character from the value.",
+    )
+
+
+def _preview(text: str) -> str:
+    return repr(text if len(text) <= 60 else text[:57] + "...")
 
 
 def _escape_interpolation(match: re.Match[str]) -> str:
@@ -270,7 +294,17 @@ def _dict_key(key: Any) -> str:
 def hydra_run_dir_word(path: str | os.PathLike[str]) -> str:
     """Return the shell-quoted override that sets ``hydra.run.dir`` to ``path`` (E15).
 
-    The path is written as a Hydra string, so spaces, quotes, ``,``, ``=``, ``${``
-    and non-ASCII characters reach Hydra unchanged. Callers pass an absolute path.
+    The path is written as a Hydra string, so spaces, quotes, ``,``, ``=``, ``~``,
+    backslashes and non-ASCII characters reach Hydra unchanged. Callers pass an
+    absolute path. A path containing ``${`` raises ConfigError: Hydra copies the
+    resolved run directory into ``hydra.runtime.output_dir`` without escaping it and
+    then fails resolving its own logging config (measured with hydra-core 1.3.2).
     """
-    return shlex.quote("hydra.run.dir=" + _string_value(os.fspath(path)))
+    text = os.fspath(path)
+    if "${" in text:
+        raise ConfigError(
+            f"the work directory {_preview(text)} contains '${{', which Hydra cannot "
+            "use as its run directory (it reads it back as an interpolation)",
+            hint="Choose an output directory (--out) whose path has no '${'.",
+        )
+    return shlex.quote("hydra.run.dir=" + _string_value(text))
