@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from geryon.plan import PlanResult, plan_composition
+from geryon.plan import PlanResult, normalise, plan_composition
 
 
 @dataclass
@@ -29,6 +29,8 @@ class Composed:
     )
     files: list[dict[str, Any]] = field(default_factory=list)
 
+
+FILE = Path("/exp/experiment.yaml")
 
 WORKED_EXAMPLE: dict[str, Any] = {
     "command": {"program": "python", "args": ["train.py"]},
@@ -80,3 +82,26 @@ def plan_doc(tmp_path: Path) -> Any:
         return plan_composition(composed, **options)
 
     return run
+
+
+def stream_of(document: dict[str, Any], batch_size: int = 100) -> Any:
+    """Run the planner's enumeration without writing; returns the ConfigStream."""
+    from geryon.plan.stream import ConfigStream
+    from geryon.plan.writer import NullSink
+
+    experiment = normalise(document, FILE)
+    stream = ConfigStream(
+        experiment,
+        run_id="r",
+        batch_size=batch_size,
+        sink=NullSink(),
+        preview_limit=10**6,
+    )
+    stream.run()
+    return stream
+
+
+def merged_params(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Params of every planned config, without the injected wandb keys."""
+    configs = stream_of(document).result.preview
+    return [{k: v for k, v in c["params"].items() if k != "wandb"} for c in configs]
