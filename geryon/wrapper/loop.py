@@ -74,6 +74,9 @@ class WaveLoop:
         running: list[_Watch] = []
         result = WaveResult()
         while pending or running:
+            # Collect first: a finished command frees its slot for the next start
+            # without another wait, and may have tripped fail-fast.
+            self._collect(running, result)
             if self.waker.stop_signal is not None and not result.interrupted:
                 result.interrupted = True
                 self._interrupt(running)
@@ -81,7 +84,6 @@ class WaveLoop:
                 result.dropped.extend(pending)
                 pending.clear()
             blocked = self._start_more(pending, running)
-            self._collect(running, result)
             delay = self._enforce_deadlines(running)
             if pending or running:
                 wait = self.executor.poll_interval_sec

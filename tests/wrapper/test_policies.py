@@ -163,18 +163,96 @@ def test_kill_9_leaves_no_orphan_and_resume_finishes(tmp_path: Path) -> None:
     assert lines == [0, 1]
 
 
-def test_sigterm_kills_commands_and_records_them_interrupted(tmp_path: Path) -> None:
+@pytest.mark.parametrize("executor", ["process", "tmux", "pylauncher"])
+def test_sigterm_kills_commands_and_records_them_interrupted(
+    tmp_path: Path, executor: str
+) -> None:
     exp = tmp_path / "exp"
     exp.mkdir()
     layout = make_run(tmp_path / "run", [[SLEEPER, "true"]], experiment_dir=exp)
-    selection = write_selection(layout, kill_grace_sec=0.2)
+    selection = write_selection(layout, executor=executor, kill_grace_sec=0.2)
     wrapper = start_wrapper(layout, selection, [0])
     wait_for(exp / "sleeper.pid")
     sleeper = int((exp / "sleeper.pid").read_text())
     os.kill(wrapper.pid, signal.SIGTERM)
     assert wrapper.wait(timeout=10) == 128 + signal.SIGTERM
     assert not process_alive(sleeper)
-    (record,) = results(layout)
-    assert (record["status"], record["status_reason"]) == ("terminated", "interrupted")
+    records = results(layout)
+    sleeper_records = [r for r in records if r["line_index"] == 0]
+    assert [(r["status"], r["status_reason"]) for r in sleeper_records] == [
+        ("terminated", "interrupted")
+    ]
+    # PyLauncher may have run the quick second command before the signal.
+    assert all(r["status"] == "success" for r in records if r["line_index"] == 1)
     ends = [e for e in task_events(layout, "task_local_0") if e["event"] == "batch_end"]
     assert ends[-1]["status"] == "interrupted"
+
+
+def tmux_sessions() -> set[str]:
+    listed = subprocess.run(
+        ["tmux", "list-sessions", "-F", "#{session_name}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return set(listed.stdout.split()) if listed.returncode == 0 else set()
+
+
+def test_kill_9_of_a_tmux_wrapper_kills_its_session(tmp_path: Path) -> None:
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    layout = make_run(tmp_path / "run", [[SLEEPER]], experiment_dir=exp)
+    selection = write_selection(
+        layout, executor="tmux", resume=True, kill_grace_sec=0.2
+    )
+    wrapper = start_wrapper(layout, selection, [0])
+    wait_for(exp / "sleeper.pid")
+    sleeper = int((exp / "sleeper.pid").read_text())
+    (registered,) = (layout.state_dir / "tmux_sessions").glob("*.json")
+    session = json.loads(registered.read_text())["session"]
+    assert session in tmux_sessions()
+    wrapper.send_signal(signal.SIGKILL)
+    wrapper.wait(timeout=10)
+    assert not process_alive(sleeper, within_sec=5)
+    assert session not in tmux_sessions()
+
+    (exp / "done.flag").touch()
+    assert run_wrapper(layout, selection, [0]).returncode == 0
+    assert not list((layout.state_dir / "tmux_sessions").glob("*.json"))
+
+
+def test_stale_tmux_sessions_of_dead_wrappers_are_killed(tmp_path: Path) -> None:
+    from geryon.layout import RunLayout
+    from geryon.wrapper.executors.tmux import kill_stale_sessions, sessions_dir
+
+    layout = RunLayout(tmp_path)
+    name = f"geryon_test_stale_{os.getpid()}"
+    subprocess.run(["tmux", "new-session", "-d", "-s", name, "sleep", "60"], check=True)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    sessions_dir(layout).mkdir(parents=True)
+    (sessions_dir(layout) / f"{name}.json").write_text(
+        json.dumps({"session": name, "pid": dead.pid, "hostname": os.uname().nodename})
+    )
+    try:
+        assert kill_stale_sessions(layout) == [name]
+        assert name not in tmux_sessions()
+    finally:
+        subprocess.run(
+            ["tmux", "kill-session", "-t", f"={name}"],
+            check=False,
+            stderr=subprocess.DEVNULL,
+        )
+
+
+@pytest.mark.parametrize("executor", ["process", "tmux"])
+def test_cores_per_task_pins_that_many_cpus(tmp_path: Path, executor: str) -> None:
+    command = f"{shlex.quote(sys.executable)} -c {shlex.quote(AFFINITY)}"
+    layout = make_run(tmp_path / "run", [[command, command]])
+    selection = write_selection(
+        layout, executor=executor, cores="0-1", cores_per_task=2, max_concurrent_tasks=4
+    )
+    assert run_wrapper(layout, selection, [0]).returncode == 0
+    for record in results(layout):
+        report = json.loads(Path(record["stdout_path"]).read_text())
+        assert report["cores"] == [0, 1] == record["assigned_cores"]

@@ -96,6 +96,7 @@ class PylauncherUnit:
         context.watchdog.watch_group(self.popen.pid)
         self._pending = {launch.attempt_id: launch for launch in launches}
         self._dropped: list[Launch] = []
+        self._terminated = False
 
     def _write_commands(
         self, launches: list[Launch], cores: list[int], slots: int
@@ -115,7 +116,7 @@ class PylauncherUnit:
             if result is None and not done:
                 continue
             del self._pending[attempt_id]
-            if result is not None and result.get("skipped"):
+            if self._never_ran(launch, result):
                 self._dropped.append(launch)
                 continue
             outcomes.append(
@@ -124,6 +125,13 @@ class PylauncherUnit:
         if done and not self._pending:
             self._finish()
         return outcomes
+
+    def _never_ran(self, launch: Launch, result: dict[str, object] | None) -> bool:
+        """Skipped by its driver (fail-fast), or never started before we stopped the
+        launcher: such launches get no attempt record."""
+        if result is not None:
+            return bool(result.get("skipped"))
+        return self._terminated and not launch.side_file(".start.json").exists()
 
     def _finish(self) -> None:
         if self._scratch.exists():
@@ -139,6 +147,7 @@ class PylauncherUnit:
         return dropped
 
     def terminate(self) -> None:
+        self._terminated = True
         signal_group(self.popen.pid, signal.SIGTERM)
 
     def kill(self) -> None:
