@@ -140,7 +140,7 @@ def show_report(report: ExecutionReport, output_format: str) -> None:
             f"{report.selection['num_batches']} batch(es) would run; nothing was written."
         )
         return
-    out.print(outcome_line(report), highlight=False)
+    out.print(outcome_line(report), highlight=False, soft_wrap=True)
     if report.failures:
         out.print(failures_table(report))
 

@@ -58,7 +58,7 @@ def test_failures_exit_1_with_summary_then_success_exit_0(make_plan, capsys) -> 
 def test_all_success_exit_0_and_power_user_snakemake(
     make_plan, capsys, tmp_path
 ) -> None:
-    root = make_plan(["true", "echo a", "echo b"], batch_size=2)
+    root = make_plan(["true", "echo a", "echo b"], batch_size=2, name="run 'ü' x")
     code, report = run_json(capsys, "--run", str(root))
     assert code == 0
     assert report["configs"] == {"selected": 3, "success": 3}
