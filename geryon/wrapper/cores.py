@@ -142,15 +142,18 @@ class CoreClaims:
         self._fds = {}
 
 
-def thread_environment(cpus: list[int], base: dict[str, str]) -> dict[str, str]:
+def thread_environment(
+    cpus: list[int], base: dict[str, str], *, threads: int | None = None
+) -> dict[str, str]:
     """Spec E20: thread-count defaults the caller's environment does not set, plus
-    ``GERYON_ASSIGNED_CORES`` / ``GERYON_ASSIGNED_CORE_COUNT`` always."""
-    count = str(len(cpus))
+    ``GERYON_ASSIGNED_CORES`` / ``GERYON_ASSIGNED_CORE_COUNT`` always. ``threads``
+    overrides the thread count where commands share ``cpus`` (PyLauncher waves)."""
+    count = str(threads or len(cpus))
     extra = {name: count for name in THREAD_VARIABLES if name not in base}
     if "OMP_PROC_BIND" not in base:
         extra["OMP_PROC_BIND"] = "true"
     extra["GERYON_ASSIGNED_CORES"] = ",".join(str(cpu) for cpu in cpus)
-    extra["GERYON_ASSIGNED_CORE_COUNT"] = count
+    extra["GERYON_ASSIGNED_CORE_COUNT"] = str(len(cpus))
     return extra
 
 

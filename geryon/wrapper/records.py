@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from geryon.settings import RunSettings
@@ -87,7 +87,6 @@ class Counters:
     retry_scheduled: int = 0
     fail_fast_triggered: bool = False
     fail_fast_reason: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def count_status(self, status: str) -> None:
         if status == "success":
@@ -97,15 +96,17 @@ class Counters:
         else:
             self.failed += 1
 
-    def event_subset(self) -> dict[str, Any]:
-        """The part of the summary the ``task_end`` event carries."""
+    def as_dict(self) -> dict[str, Any]:
+        """The counters of the task summary (spec E37)."""
         keys = (
             "total",
             "success",
             "failed",
             "terminated",
-            "retry_scheduled",
+            "skipped_resume",
+            "skipped_not_selected",
             "skipped_fail_fast",
+            "retry_scheduled",
             "fail_fast_triggered",
             "fail_fast_reason",
         )

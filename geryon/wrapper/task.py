@@ -203,14 +203,39 @@ class Task:
         error = repr(err)
         try:
             self.events.task("executor_error", error=error)
-            self.events.task(
-                "task_end", summary=self.counters.event_subset(), executor_error=error
-            )
+            self.events.task("task_end", summary=self.summary(), executor_error=error)
         except GeryonError:
             log.exception("could not record the executor error")
 
+    def summary(self) -> dict[str, Any]:
+        """The task summary (spec E37); ``task_end`` carries all of it."""
+        settings = self.settings
+        return {
+            **self.counters.as_dict(),
+            "run_id": self.run_id,
+            "submission_id": self.selection.submission_id,
+            "selection_id": self.selection.selection_id,
+            "job_id": self.identity.job_id,
+            "array_task_id": self.identity.array_task_id,
+            "executor": settings.executor,
+            "batches": self.batch_indices,
+            "result_path": str(self.result_path),
+            "dry_run": self.selection.dry_run,
+            "resume": self.selection.resume,
+            "selected_config_ids": list(self.selection.include_config_ids),
+            "concurrency": {
+                "cores_per_task": settings.cores_per_task,
+                "max_concurrent_tasks": settings.max_concurrent_tasks,
+                "max_total_cores": settings.max_total_cores,
+            },
+            "policy": policy(settings),
+            "task_events_path": str(self.events.task_path),
+            "task_stdout_log": str(self.task_dir / "task.stdout.log"),
+            "task_stderr_log": str(self.task_dir / "task.stderr.log"),
+        }
+
     def _finish(self) -> int:
-        self.events.task("task_end", summary=self.counters.event_subset())
+        self.events.task("task_end", summary=self.summary())
         for tally in self.tallies.values():
             print(tally.line(), file=sys.stderr, flush=True)
         if self.waker.stop_signal is not None:

@@ -86,7 +86,20 @@ def test_command_environment_and_record(tmp_path: Path, executor: str) -> None:
     if executor == "tmux":
         assert record["tmux_session"].startswith("geryon_b0_l0_")
         assert record["pid"] is not None
-    kinds = [e["event"] for e in task_events(layout, "task_local_0")]
+    leftovers = {p.name for p in base.parent.iterdir()} - {
+        f"{base.name}.stdout.log",
+        f"{base.name}.stderr.log",
+    }
+    assert leftovers == set()
+    events = task_events(layout, "task_local_0")
+    summary = events[-1]["summary"]
+    assert (summary["total"], summary["success"], summary["executor"]) == (
+        1,
+        1,
+        executor,
+    )
+    assert summary["result_path"] == str(layout.result_file("local", "0"))
+    kinds = [e["event"] for e in events]
     assert kinds == [
         "task_start",
         "batch_start",

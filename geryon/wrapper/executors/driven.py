@@ -15,14 +15,21 @@ from geryon.wrapper.launch import Launch, Outcome
 
 
 def write_driver_spec(
-    context: ExecContext, launch: Launch, cores: list[int], *, timeout: bool
+    context: ExecContext,
+    launch: Launch,
+    cores: list[int],
+    *,
+    timeout: bool,
+    threads: int | None = None,
 ) -> Path:
     """Write the driver's spec next to the command logs; return its path."""
     launch.stdout_path.parent.mkdir(parents=True, exist_ok=True)
-    for suffix in (".start.json", ".result.json"):
-        launch.side_file(suffix).unlink(missing_ok=True)
+    remove_driver_files(launch)
     spec_path = launch.side_file(".driver.json")
-    env = {**context.base_env, **thread_environment(cores, context.base_env)}
+    env = {
+        **context.base_env,
+        **thread_environment(cores, context.base_env, threads=threads),
+    }
     settings = context.settings
     write_json_atomic(
         spec_path,
@@ -41,6 +48,13 @@ def write_driver_spec(
         },
     )
     return spec_path
+
+
+def remove_driver_files(launch: Launch) -> None:
+    """Delete the driver's spec, start and result files once the outcome is read:
+    the spec holds the whole environment, which may include secrets."""
+    for suffix in (".driver.json", ".start.json", ".result.json"):
+        launch.side_file(suffix).unlink(missing_ok=True)
 
 
 def driver_argv(spec_path: Path) -> list[str]:

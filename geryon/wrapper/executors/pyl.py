@@ -38,6 +38,7 @@ from geryon.wrapper.executors.driven import (
     driver_argv,
     outcome_from_result,
     read_json,
+    remove_driver_files,
     write_driver_spec,
 )
 from geryon.wrapper.executors.process import child_setup
@@ -103,7 +104,13 @@ class PylauncherUnit:
     ) -> None:
         lines = []
         for launch in launches:
-            spec = write_driver_spec(self._context, launch, cores, timeout=True)
+            spec = write_driver_spec(
+                self._context,
+                launch,
+                cores,
+                timeout=True,
+                threads=self._context.settings.cores_per_task,
+            )
             lines.append("1," + shlex.join(driver_argv(spec)))
         (self._scratch / "commands.txt").write_text("\n".join(lines) + "\n")
         (self._scratch / "launch.py").write_text(_SCRIPT.format(tick=TICK_SEC))
@@ -116,7 +123,9 @@ class PylauncherUnit:
             if result is None and not done:
                 continue
             del self._pending[attempt_id]
-            if self._never_ran(launch, result):
+            never_ran = self._never_ran(launch, result)
+            remove_driver_files(launch)
+            if never_ran:
                 self._dropped.append(launch)
                 continue
             outcomes.append(

@@ -30,6 +30,7 @@ from geryon.wrapper.executors.driven import (
     driver_argv,
     outcome_from_result,
     read_json,
+    remove_driver_files,
     write_driver_spec,
 )
 from geryon.wrapper.launch import Launch, Outcome
@@ -162,6 +163,7 @@ class TmuxUnit:
         outcome.tmux_session = self.name
         self._outcome = outcome
         self._forget()
+        remove_driver_files(launch)
         return [outcome]
 
     def _forget(self) -> None:
