@@ -253,3 +253,15 @@ def test_list_profiles_table_and_missing_file(tmp_path: Path) -> None:
     from geryon.cli.main import main
 
     assert main(["list-profiles", "--profiles-file", str(tmp_path / "none.yaml")]) == 2
+
+
+def test_shipped_example_covers_every_key() -> None:
+    from geryon.profiles import PROFILE_KEYS, RUN_LOCAL_KEYS, RUN_SLURM_KEYS
+
+    example = Path(__file__).resolve().parents[2] / "profiles" / "profiles.yaml"
+    loaded = load_profiles(example)
+    assert sorted(loaded.profiles) == ["everything", "local_fast"]
+    raw = __import__("yaml").safe_load(example.read_text())["profiles"]["everything"]
+    assert set(raw) == set(PROFILE_KEYS)
+    assert set(raw["defaults"]["run_local"]) == set(RUN_LOCAL_KEYS)
+    assert set(raw["defaults"]["run_slurm"]) <= set(RUN_SLURM_KEYS)
