@@ -49,7 +49,7 @@ class Composition:
 
 def compose(experiment_path: str | Path, *, run_set: str | None = None) -> Composition:
     """Load, validate and compose an experiment file; raise ConfigError on bad input."""
-    root_path = Path(experiment_path).resolve()
+    root_path = loader.resolve_path(Path(experiment_path))
     root, state = loader.load_tree(root_path)
     table = runsets.run_set_table(root, root_path)
     selected = runsets.selected_name(run_set, table) if run_set is not None else None
@@ -75,7 +75,7 @@ def run_set_names(experiment_path: str | Path) -> list[str]:
     The root file is fully checked on its own (structure, colliding names, Q6);
     problems in imported files are left to :func:`compose`.
     """
-    root_path = Path(experiment_path).resolve()
+    root_path = loader.resolve_path(Path(experiment_path))
     root, _warnings = loader.load_root_only(root_path)
     return runsets.run_set_table(root, root_path).names
 

@@ -165,8 +165,23 @@ def _import_of(entry: dict[str, Any], index: int, file_site: Site) -> _Import:
     raw_path = str(entry["path"]).strip()
     raw_package = entry.get("package")
     package = raw_package.strip() if isinstance(raw_package, str) else None
-    resolved = (file_site.file.parent / raw_path).resolve()
-    return _Import(resolved, package or None, file_site.child("imports", index, "path"))
+    site = file_site.child("imports", index, "path")
+    return _Import(
+        resolve_path(file_site.file.parent / raw_path, site), package or None, site
+    )
+
+
+def resolve_path(path: Path, site: Site | None = None) -> Path:
+    """Absolute path with ``..`` and symlinks resolved (C4); a symlink loop is bad input."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as err:
+        raise ConfigError(
+            f"cannot resolve the path {path}: {err}",
+            file=site.file if site else path,
+            key_path=key_path(site.where) if site else None,
+            hint="Check for a symbolic link that points to itself",
+        ) from err
 
 
 def _read_root(path: Path) -> str:

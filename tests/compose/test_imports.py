@@ -368,3 +368,12 @@ def test_date_value_in_params_is_rejected_at_load(write: Write) -> None:
     err = compose_error(path)
     assert err.key_path == "select.packs[0].options[0].params.d"
     assert "a YAML date (2024-01-01) is not allowed here" in str(err)
+
+
+def test_symlink_loop_in_an_import_is_a_config_error(
+    write: Write, tmp_path: Path
+) -> None:
+    (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
+    path = write("exp.yaml", "imports: [{path: loop.yaml}]\n" + ONE_PACK)
+    err = compose_error(path)
+    assert (err.file, err.key_path) == (str(path), "imports[0].path")

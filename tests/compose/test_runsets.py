@@ -400,3 +400,57 @@ def test_Q6_names_with_the_same_run_id_suffix_are_rejected(
     )
     with pytest.raises(ConfigError, match="both become the run-id suffix"):
         run_set_names(path)
+
+
+def test_seed_readme_run_set_example(write: Write) -> None:
+    write(
+        "defs/presets.yaml",
+        """\
+        option_sets:
+          seeds: [{id: seed1, params: {seed: 1}}, {id: seed2, params: {seed: 2}}]
+        packs:
+          seed_pack: {name: seed, options_from: [{ref: seeds}]}
+          reward:
+            name: reward
+            options: [{id: pbrs, params: {reward: {mode: pbrs}}}]
+        groups:
+          core: [{ref: seed_pack}]
+        """,
+    )
+    path = write(
+        "experiment.yaml",
+        """\
+        imports: [{path: defs/presets.yaml, package: presets}]
+        command: {program: python, args: ["-c", "print('run')"]}
+        select:
+          packs: [{ref: presets.reward}]
+        run_sets:
+          baseline:
+            replace:
+              select:
+                groups: [presets.core]
+          no_pbrs:
+            extends: [baseline]
+            replace:
+              select:
+                packs:
+                  - ref: presets.reward
+                    replace_options: true
+                    options:
+                      - id: sparse
+                        params:
+                          reward:
+                            mode: sparse
+        """,
+    )
+    assert run_set_names(path) == ["baseline", "no_pbrs"]
+    assert pack_summary(compose(path, run_set="baseline")) == [
+        ("seed", ["seed1", "seed2"]),
+        ("reward", ["pbrs"]),
+    ]
+    composition = compose(path, run_set="no_pbrs")
+    assert pack_summary(composition) == [
+        ("seed", ["seed1", "seed2"]),
+        ("reward", ["sparse"]),
+    ]
+    assert composition.run_set_info["resolved_order"] == ["baseline", "no_pbrs"]
