@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from geryon import timefmt
-from geryon.errors import ConfigError
+from geryon.errors import ConfigError, GeryonError
 from geryon.layout import RunLayout
 from geryon.plan.diagnostics import plan_diagnostics, summary_text
 from geryon.plan.identity import check_run_id, default_run_id
@@ -228,13 +228,19 @@ def plan_composition(
     if dry_run:
         result = _stream(experiment, run_id, batch_size, NullSink(), preview_configs)
         return _result(run_set, run_id, None, result, batch_size, dry_run=True)
-    writer = ArtifactWriter(out_dir, run_id)
+    try:
+        writer = ArtifactWriter(out_dir, run_id)
+    except OSError as err:
+        raise GeryonError(f"cannot create the plan under {out_dir}: {err}") from err
     try:
         result = _stream(experiment, run_id, batch_size, writer, preview_configs)
         stream_result, stream = result
         layout = _finish(
             writer, composition, experiment, stream, stream_result, batch_size
         )
+    except OSError as err:
+        writer.abort()
+        raise GeryonError(f"writing the plan under {out_dir} failed: {err}") from err
     except BaseException:
         writer.abort()
         raise

@@ -16,6 +16,8 @@ content) whether or not it declares the key:
   ``${`` is therefore written as OmegaConf's escape ``\\${``: an app reading
   ``cfg.key`` (or ``OmegaConf.to_container(cfg, resolve=True)``) gets the original
   text, while the unresolved container still shows the escape backslash.
+* OmegaConf reads the exact string ``???`` as a missing value; it is written as
+  ``${oc.decode:'???'}``, which resolves to the literal ``???``.
 * An empty mapping is written as ``++key={}`` instead of vanishing from the command
   (a deliberate deviation from I12, so that it round-trips). Hydra *merges* a
   mapping into a declared one, so ``{}`` leaves a declared non-empty mapping as it
@@ -41,6 +43,7 @@ from typing import Any
 from geryon.errors import ConfigError
 
 __all__ = [
+    "MAX_COMMAND_BYTES",
     "flatten_params",
     "hydra_run_dir_word",
     "override_value",
@@ -85,6 +88,17 @@ _QUOTE_ESCAPE_RE = {
     '"': re.compile(r'(\\*)("|\Z)'),
     "'": re.compile(r"(\\*)('|\Z)"),
 }
+
+# Linux caps one exec argument at 32 pages (MAX_ARG_STRLEN, 131072 bytes with the
+# terminating NUL; measured here with `bash -c`). The planned command becomes part of
+# one `bash -lc` argument (E17), so 28 KiB stay free for the environment prefix (E16)
+# and the hydra.run.dir override (E15).
+MAX_COMMAND_BYTES = 100 * 1024
+
+# OmegaConf reads the string "???" as "value missing" (reading it raises), and has no
+# escape for it; its built-in oc.decode resolver yields the literal text instead.
+_OMEGACONF_MISSING = "???"
+_MISSING_AS_TEXT = "\"${oc.decode:'???'}\""
 
 _LEAF_KINDS = frozenset({str, int, float, bool, type(None), list, dict})
 _VALUE_KEYED = frozenset({str, int, bool, type(None)})
@@ -139,7 +153,7 @@ def render_command(base_command: str, params: Mapping[str, Any]) -> str:
     Each override is ``++key=value`` shell-quoted as one word (I15, I16); words are
     joined by single spaces in flattened key order (I13). Without overrides the base
     command is returned unchanged. Raises ConfigError for keys or values Hydra cannot
-    receive exactly.
+    receive exactly, and for a command longer than :data:`MAX_COMMAND_BYTES`.
 
     Words are memoised per key and value because a plan repeats the same few values
     across a million configs. Strings, ints, bools and None are memo keys as they are;
@@ -155,7 +169,26 @@ def render_command(base_command: str, params: Mapping[str, Any]) -> str:
         if word is None:
             word = _remember_word(memo_key, key, value)
         words.append(word)
-    return " ".join(words)
+    command = " ".join(words)
+    # A UTF-8 character takes at most 4 bytes: short commands skip the encoding.
+    if len(command) * 4 > MAX_COMMAND_BYTES:
+        _check_command_length(command, words)
+    return command
+
+
+def _check_command_length(command: str, words: list[str]) -> None:
+    size = len(command.encode("utf-8", "surrogatepass"))
+    if size <= MAX_COMMAND_BYTES:
+        return
+    longest = max(words[1:] or words, key=len)
+    raise ConfigError(
+        f"the planned command is {size} bytes long (longest override: "
+        f"{_preview(longest)}, {len(longest)} characters); commands run as a single "
+        "'bash -c' argument, which Linux limits to 128 KiB including the environment "
+        f"setup and the hydra.run.dir override, so geryon allows {MAX_COMMAND_BYTES}",
+        hint="Shorten the parameter values, e.g. move long lists into a file the "
+        "program reads.",
+    )
 
 
 def _remember_word(memo_key: tuple[str, type, Any], key: str, value: Any) -> str:
@@ -227,6 +260,8 @@ def _float_value(value: float) -> str:
 def _string_value(text: str) -> str:
     if _BARE_RE.fullmatch(text) and not _TYPED_WORD_RE.fullmatch(text):
         return text
+    if text == _OMEGACONF_MISSING:
+        return _MISSING_AS_TEXT
     _check_passable(text)
     if "${" in text:
         text = _INTERPOLATION_RE.sub(_escape_interpolation, text)
