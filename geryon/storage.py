@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,17 +69,26 @@ class JsonlStats:
 
 
 def read_jsonl(
-    path: Path, *, strict: bool = False, stats: JsonlStats | None = None
+    path: Path,
+    *,
+    strict: bool = False,
+    stats: JsonlStats | None = None,
+    keep_line: Callable[[bytes], bool] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield the JSON objects of a JSONL file, never modifying it.
 
     Blank lines are skipped. A line that is not a JSON object (typically the torn
     last line of a crash) is skipped with a warning naming file and line number, or,
     with ``strict``, raises :class:`ConfigError` with the same information.
+    ``keep_line``, if given, sees each raw line first; lines it rejects are neither
+    parsed nor checked (a cheap pre-filter for readers that need few records of a
+    large file).
     """
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
             if not raw.strip():
+                continue
+            if keep_line is not None and not keep_line(raw):
                 continue
             try:
                 value = json.loads(raw)

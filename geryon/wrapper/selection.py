@@ -11,6 +11,7 @@ import json
 import math
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,89 +157,58 @@ def check_settings(settings: RunSettings, *, file: Path) -> None:
         )
 
 
-def _setting_problems(s: RunSettings) -> list[tuple[str, str, Any]]:
-    checks: list[tuple[str, bool, str, Any]] = [
-        (
-            "executor",
-            s.executor in EXECUTORS,
-            f"one of {', '.join(EXECUTORS)}",
-            s.executor,
-        ),
-        (
-            "max_concurrent_tasks",
-            _positive_int(s.max_concurrent_tasks),
-            "an integer >= 1",
-            s.max_concurrent_tasks,
-        ),
-        (
-            "cores_per_task",
-            _positive_int(s.cores_per_task),
-            "an integer >= 1",
-            s.cores_per_task,
-        ),
-        (
-            "max_total_cores",
-            s.max_total_cores is None
-            or (
-                _positive_int(s.max_total_cores)
-                and s.max_total_cores >= s.cores_per_task
-            ),
-            "null or an integer >= cores_per_task",
-            s.max_total_cores,
-        ),
-        (
-            "max_retries",
-            _is_int(s.max_retries) and s.max_retries >= 0,
-            "an integer >= 0",
-            s.max_retries,
-        ),
-        (
-            "command_timeout_sec",
-            s.command_timeout_sec is None
-            or (_is_number(s.command_timeout_sec) and s.command_timeout_sec > 0),
-            "null or a number > 0",
-            s.command_timeout_sec,
-        ),
-        (
-            "max_failures",
-            s.max_failures is None or _positive_int(s.max_failures),
-            "null or an integer >= 1",
-            s.max_failures,
-        ),
-        (
-            "fail_fast_threshold",
-            s.fail_fast_threshold is None
-            or (_is_number(s.fail_fast_threshold) and 0 < s.fail_fast_threshold <= 1),
-            "null or a fraction in (0, 1]",
-            s.fail_fast_threshold,
-        ),
-        (
-            "fail_fast_min_finished",
-            _positive_int(s.fail_fast_min_finished),
-            "an integer >= 1",
-            s.fail_fast_min_finished,
-        ),
-        (
-            "retry_on_status",
-            set(s.retry_on_status) <= set(RETRYABLE_STATUSES),
-            "a subset of failed, terminated",
-            list(s.retry_on_status),
-        ),
-        (
-            "kill_grace_sec",
-            _is_number(s.kill_grace_sec) and s.kill_grace_sec >= 0,
-            "a number >= 0",
-            s.kill_grace_sec,
-        ),
-        (
-            "env",
-            all(_ENV_NAME.match(str(k)) for k in s.env),
-            "variable names matching [A-Za-z_][A-Za-z0-9_]*",
-            sorted(s.env),
-        ),
-    ]
-    return [(key, expected, value) for key, ok, expected, value in checks if not ok]
-
-
 def _positive_int(value: Any) -> bool:
     return _is_int(value) and value >= 1
+
+
+def _optional(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    return lambda value: value is None or check(value)
+
+
+def _fraction(value: Any) -> bool:
+    return _is_number(value) and 0 < value <= 1
+
+
+# (setting, test of its value, what is expected); spec E2.7 and E3.
+_CHECKS: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
+    ("executor", lambda v: v in EXECUTORS, f"one of {', '.join(EXECUTORS)}"),
+    ("max_concurrent_tasks", _positive_int, "an integer >= 1"),
+    ("cores_per_task", _positive_int, "an integer >= 1"),
+    (
+        "max_total_cores",
+        _optional(_positive_int),
+        "null or an integer >= 1",
+    ),
+    ("max_retries", lambda v: _is_int(v) and v >= 0, "an integer >= 0"),
+    (
+        "command_timeout_sec",
+        _optional(lambda v: _is_number(v) and v > 0),
+        "null or a number > 0",
+    ),
+    ("max_failures", _optional(_positive_int), "null or an integer >= 1"),
+    ("fail_fast_threshold", _optional(_fraction), "null or a fraction in (0, 1]"),
+    ("fail_fast_min_finished", _positive_int, "an integer >= 1"),
+    (
+        "retry_on_status",
+        lambda v: set(v) <= set(RETRYABLE_STATUSES),
+        "a subset of failed, terminated",
+    ),
+    ("kill_grace_sec", lambda v: _is_number(v) and v >= 0, "a number >= 0"),
+    (
+        "env",
+        lambda v: all(_ENV_NAME.match(str(k)) for k in v),
+        "variable names matching [A-Za-z_][A-Za-z0-9_]*",
+    ),
+)
+
+
+def _setting_problems(settings: RunSettings) -> list[tuple[str, str, Any]]:
+    problems = [
+        (key, expected, getattr(settings, key))
+        for key, ok, expected in _CHECKS
+        if not ok(getattr(settings, key))
+    ]
+    total = settings.max_total_cores
+    if not problems and total is not None and total < settings.cores_per_task:
+        problems.append(("max_total_cores", "null or at least cores_per_task", total))
+    return problems

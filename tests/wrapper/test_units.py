@@ -165,3 +165,38 @@ def _outcome(exit_code: int | None, **flags: bool) -> Outcome:
 )
 def test_one_status_rule(exit_code: int | None, flags: dict, expected: tuple) -> None:
     assert _outcome(exit_code, **flags).status() == expected
+
+
+def test_history_reads_only_our_configs_and_skips_torn_lines(tmp_path: Path) -> None:
+    from geryon.storage import append_jsonl
+    from geryon.wrapper.history import AttemptHistory
+
+    layout = RunLayout(tmp_path)
+    layout.results_dir.mkdir(parents=True)
+    path = layout.results_dir / "task_local_0.jsonl"
+    ours, other = "a" * 40, "b" * 40
+    append_jsonl(
+        path,
+        {
+            "config_id": ours,
+            "status": "failed",
+            "attempt_id": "1",
+            "end_time": "2026-01-01T00:00:01.000000Z",
+        },
+    )
+    append_jsonl(path, {"config_id": other, "status": "success", "attempt_id": "2"})
+    append_jsonl(
+        path,
+        {
+            "config_id": ours,
+            "status": "success",
+            "attempt_id": "3",
+            "end_time": "2026-01-01T00:00:02.000000Z",
+        },
+    )
+    with path.open("ab") as handle:
+        handle.write(b'{"config_id":"' + ours.encode() + b'","status":"fai')
+    history = AttemptHistory.load(layout, [ours])
+    assert history.count(ours) == 2
+    assert history.count(other) == 0
+    assert history.succeeded(ours)
