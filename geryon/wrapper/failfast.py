@@ -1,11 +1,12 @@
-"""Run-wide fail-fast for one selection (fixes Q31 and Q32).
+"""Run-wide fail-fast for one execution of a selection (fixes Q31 and Q32).
 
-Every wrapper process of a selection shares the counters in
-``exec/state/<selection_id>/failfast.json``, updated under an ``flock`` on
-``failfast.lock``. The first wrapper whose update trips a rule writes the stop
-marker ``exec/state/<selection_id>/stop`` (JSON with the reason); every wrapper
-checks the marker before launching a command, so the stop holds across batches and
-across concurrent Snakemake jobs.
+Every wrapper process of the execution shares the counters in
+``exec/state/<selection_id>/<execution_key>/failfast.json``, updated under an
+``flock`` on ``failfast.lock`` in the same directory. The first wrapper whose
+update trips a rule writes the stop marker ``stop`` there (JSON with the reason);
+every wrapper checks the marker before launching a command, so the stop holds
+across batches and across concurrent Snakemake jobs. A new execution of the same
+batches (same selection id, rewritten selection file) starts with fresh counters.
 """
 
 from __future__ import annotations
@@ -40,11 +41,11 @@ class Trigger:
 class FailFast:
     """Counters of terminal outcomes (spec E27) for the whole selection."""
 
-    def __init__(self, layout: RunLayout, selection_id: str, settings: RunSettings):
+    def __init__(self, state_dir: Path, settings: RunSettings):
         self.max_failures = settings.max_failures
         self.max_failure_rate = settings.fail_fast_threshold
         self.min_finished = settings.fail_fast_min_finished
-        self.state_dir = layout.state_dir / selection_id
+        self.state_dir = state_dir
         self.counters_path = self.state_dir / "failfast.json"
         self.stop_path = self.state_dir / "stop"
 
@@ -120,5 +121,5 @@ class FailFast:
         }
 
     @staticmethod
-    def marker_path(layout: RunLayout, selection_id: str) -> Path:
-        return layout.state_dir / selection_id / "stop"
+    def state_dir_for(layout: RunLayout, selection_id: str, execution_key: str) -> Path:
+        return layout.state_dir / selection_id / execution_key

@@ -7,6 +7,7 @@ value stops the task before any command runs, with exit code 2.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -35,6 +36,7 @@ class Selection:
     resume: bool
     dry_run: bool
     settings: RunSettings
+    execution_key: str
 
     @property
     def submission_id(self) -> str | None:
@@ -63,7 +65,9 @@ def task_identity(batch_indices: list[int]) -> TaskIdentity:
 def load_selection(path: Path) -> Selection:
     """Read and check a selection file; any problem is a :class:`ConfigError`."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        raw = path.read_bytes()
+        data = json.loads(raw)
+        mtime_ns = path.stat().st_mtime_ns
     except FileNotFoundError as err:
         raise ConfigError(
             "selection file not found",
@@ -90,7 +94,16 @@ def load_selection(path: Path) -> Selection:
         resume=_bool(path, data, "resume"),
         dry_run=_bool(path, data, "dry_run"),
         settings=settings,
+        execution_key=_execution_key(raw, mtime_ns),
     )
+
+
+def _execution_key(raw: bytes, mtime_ns: int) -> str:
+    """Identifies one execution of a selection. Selection ids are stable across
+    executions of the same batches, but the engine rewrites the file (with a new
+    ``created_at``) for each one; run-wide state such as fail-fast counters must
+    not leak from one execution into the next."""
+    return hashlib.sha1(raw + str(mtime_ns).encode()).hexdigest()[:12]
 
 
 def _settings(path: Path, raw: Any) -> RunSettings:

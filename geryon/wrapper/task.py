@@ -160,7 +160,10 @@ class Task:
 
     def _setup_run(self, claims: CoreClaims) -> None:
         settings = self.settings
-        self.failfast = FailFast(self.layout, self.selection.selection_id, settings)
+        state_dir = FailFast.state_dir_for(
+            self.layout, self.selection.selection_id, self.selection.execution_key
+        )
+        self.failfast = FailFast(state_dir, settings)
         context = ExecContext(
             layout=self.layout,
             settings=settings,

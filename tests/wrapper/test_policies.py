@@ -99,6 +99,9 @@ def test_fail_fast_is_run_wide_across_concurrent_wrappers(tmp_path: Path) -> Non
         "batch_skipped_fail_fast"
     ) == 1
     assert len(results(layout)) == len(failed)
+    # A new execution (the engine rewrites the selection file) starts afresh.
+    selection = write_selection(layout, max_failures=3, cores="0-1", resume=True)
+    assert run_wrapper(layout, selection, [2]).returncode == 0
 
 
 @pytest.mark.parametrize(("min_finished", "expected_runs"), [(4, 6), (1, 1)])
