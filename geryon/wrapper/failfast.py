@@ -7,6 +7,13 @@ update trips a rule writes the stop marker ``stop`` there (JSON with the reason)
 every wrapper checks the marker before launching a command, so the stop holds
 across batches and across concurrent Snakemake jobs. A new execution of the same
 batches (same selection id, rewritten selection file) starts with fresh counters.
+
+Decisions against upstream: the scope is the whole execution, not one task payload
+(Q32); the failure-rate rule needs ``fail_fast_min_finished`` terminal outcomes
+before it can trip (Q31); and launches that have not started when the stop marker
+appears are not run (upstream still ran the rest of the wave, E30); they are
+counted in ``skipped_fail_fast`` and reported with ``fail_fast_drop_pending``.
+Commands already running finish normally.
 """
 
 from __future__ import annotations
