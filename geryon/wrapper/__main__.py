@@ -51,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     except GeryonError as error:
         print(f"[{error.label}] {error}", file=sys.stderr)
         return error.exit_code
+    except KeyboardInterrupt:
+        # Only before the wave loop takes over SIGINT (it then stops commands itself).
+        print("[interrupted]", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

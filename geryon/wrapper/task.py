@@ -76,6 +76,9 @@ def run_batches(
 
 
 class Task:
+    """The batches of one wrapper invocation, with the task identity, streams and
+    counters they share. :meth:`run` is the whole life of the task."""
+
     def __init__(
         self, layout: RunLayout, selection: Selection, batch_indices: list[int]
     ):

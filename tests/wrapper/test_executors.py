@@ -182,3 +182,16 @@ def test_hydra_app_gets_its_run_dir(tmp_path: Path) -> None:
     )
     assert report["output_dir"] == str(workdir)
     assert report["config"] == {"lr": 0.1}
+
+
+@pytest.mark.parametrize("executor", EXECUTORS)
+def test_background_programs_do_not_outlive_their_command(
+    tmp_path: Path, executor: str
+) -> None:
+    exp = tmp_path / "exp"
+    exp.mkdir()
+    command = "sh -c 'sleep 30 > /dev/null 2>&1 & echo $! > bg.pid'"
+    layout = make_run(tmp_path / "run", [[command]], experiment_dir=exp)
+    proc = run_wrapper(layout, write_selection(layout, executor=executor), [0])
+    assert proc.returncode == 0, proc.stderr
+    assert not process_alive(int((exp / "bg.pid").read_text()))

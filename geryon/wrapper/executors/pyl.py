@@ -21,6 +21,7 @@ why every record of the wave lists the whole set.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import os
 import shlex
 import shutil
@@ -44,6 +45,8 @@ from geryon.wrapper.executors.driven import (
 from geryon.wrapper.executors.process import child_setup
 from geryon.wrapper.launch import Launch, Outcome
 from geryon.wrapper.proc import signal_group
+
+log = logging.getLogger("geryon.wrapper.pylauncher")
 
 # PyLauncher sleeps this long between scheduling ticks (its default is 0.5 s).
 TICK_SEC = 0.05
@@ -143,6 +146,12 @@ class PylauncherUnit:
         return self._terminated and not launch.side_file(".start.json").exists()
 
     def _finish(self) -> None:
+        if self.popen.returncode and not self._terminated:
+            log.warning(
+                "PyLauncher exited with status %s; its output is in %s",
+                self.popen.returncode,
+                self._log,
+            )
         if self._scratch.exists():
             self._context.watchdog.forget_group(self.popen.pid)
             signal_group(self.popen.pid, signal.SIGKILL)
