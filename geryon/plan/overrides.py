@@ -25,19 +25,25 @@ content) whether or not it declares the key:
 
 Known limits, reported as :class:`~geryon.errors.ConfigError`: a params key must
 match Hydra's key grammar (ASCII letters, digits, ``_``, ``-``, ``$``; not starting
-with a digit or ``-``), and a mapping *inside a list* can only have keys that Hydra's
+with a digit or ``-``); a mapping *inside a list* can only have keys that Hydra's
 dictionary grammar reads back as the same text (no quotes, ``#``, non-ASCII, and no
-keys such as ``1`` or ``true`` that Hydra would turn into a number or a boolean).
+keys such as ``1`` or ``true`` that Hydra would turn into a number or a boolean);
+strings cannot contain NUL or lone surrogates; and a whole command may not exceed
+:data:`MAX_COMMAND_BYTES`.
+
+A top-level key that names one of the app's config *groups* stays what it is on any
+Hydra command line: ``++optimizer=adam`` selects the group option ``adam``.
+Versions studied and tested: hydra-core 1.3.8, omegaconf 2.3.1.
 """
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import reprlib
 import shlex
 from collections.abc import Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from geryon.errors import ConfigError
@@ -45,6 +51,7 @@ from geryon.errors import ConfigError
 __all__ = [
     "MAX_COMMAND_BYTES",
     "flatten_params",
+    "group_word",
     "hydra_run_dir_word",
     "override_value",
     "override_word",
@@ -57,6 +64,9 @@ __all__ = [
 _NAME = r"[A-Za-z_$][A-Za-z0-9_$-]*"
 _SEGMENT = rf"(?:{_NAME}|0|[1-9](?:_?[0-9])*)"
 _KEY_RE = re.compile(rf"{_NAME}|{_SEGMENT}(?:\.{_SEGMENT})+")
+
+# A config group override key: IDs joined by "/" (packageOrGroup in the parser).
+_GROUP_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*")
 
 # Strings safe to write unquoted: a single ID token that no typed rule claims first
 # (BOOL, NULL and the FLOAT spellings inf/nan are listed before ID in the lexer).
@@ -79,7 +89,7 @@ _DICT_KEY_RE = re.compile(r"[A-Za-z0-9_/+.$%*@?|\\()\[\]{}:=, \t-]+")
 _DICT_KEY_ESCAPED_RE = re.compile(r"([\\()\[\]{}:=, \t])")
 
 # OmegaConf reads `${` as an interpolation unless it is preceded by an odd number
-# of backslashes; backslashes elsewhere are literal (verified with omegaconf 2.3).
+# of backslashes; backslashes elsewhere are literal (verified with omegaconf 2.3.1).
 _INTERPOLATION_RE = re.compile(r"(\\*)\$\{")
 
 # Inside a Hydra quoted value only backslashes right before a quote or before the
@@ -147,13 +157,22 @@ def _raise_bad_param_key(prefix: str, key: Any) -> None:
     )
 
 
-def render_command(base_command: str, params: Mapping[str, Any]) -> str:
+def render_command(
+    base_command: str,
+    params: Mapping[str, Any],
+    *,
+    group_keys: AbstractSet[str] = frozenset(),
+) -> str:
     """Return the planned command line (I17): the base command and the overrides.
 
     Each override is ``++key=value`` shell-quoted as one word (I15, I16); words are
     joined by single spaces in flattened key order (I13). Without overrides the base
     command is returned unchanged. Raises ConfigError for keys or values Hydra cannot
     receive exactly, and for a command longer than :data:`MAX_COMMAND_BYTES`.
+
+    ``group_keys`` lists flattened keys that select an option of one of the app's
+    config groups; they are written as :func:`group_word` (``model/encoder=vit``),
+    because Hydra refuses ``++`` for config groups.
 
     Words are memoised per key and value because a plan repeats the same few values
     across a million configs. Strings, ints, bools and None are memo keys as they are;
@@ -163,6 +182,9 @@ def render_command(base_command: str, params: Mapping[str, Any]) -> str:
     words = [base_command]
     cache = _word_cache
     for key, value in flatten_params(params):
+        if group_keys and key in group_keys:
+            words.append(shlex.quote(group_word(key, value)))
+            continue
         kind = type(value)
         memo_key = (key, kind, value if kind in _VALUE_KEYED else repr(value))
         word = cache.get(memo_key)
@@ -220,6 +242,33 @@ def override_word(key: str, value: Any) -> str:
         raise ConfigError(err.problem, key_path=key, hint=err.hint) from err
 
 
+def group_word(key: str, value: Any) -> str:
+    """Return ``<group>=<option>``, selecting an option of a config group of the app.
+
+    The dotted params key names the group (``model.encoder`` → ``model/encoder``, the
+    package Hydra places that group at by default) and the value is the option name.
+    Hydra rejects ``++`` for config groups ("force-add of config groups is not
+    supported", hydra-core 1.3.8), so this plain form is the one that works, for
+    groups that the app's defaults list already contains. Not shell-quoted.
+    """
+    if not _GROUP_KEY_RE.fullmatch(key):
+        raise ConfigError(
+            f"config group key {key!r} cannot be passed to Hydra: group names are "
+            "parts joined by '.', each an ASCII letter or '_' followed by letters, "
+            "digits, '_' or '-'",
+            key_path=key,
+            hint="Rename the group key.",
+        )
+    if not isinstance(value, str):
+        raise ConfigError(
+            f"config group {key!r} is given {value!r}; a config group takes the name "
+            "of one of its options",
+            key_path=key,
+            hint="Use the option name as a string.",
+        )
+    return f"{key.replace('.', '/')}={_string_value(value)}"
+
+
 def override_value(value: Any) -> str:
     """Return the Hydra-grammar text that Hydra reads back as exactly ``value``.
 
@@ -250,10 +299,8 @@ def override_value(value: Any) -> str:
 
 
 def _float_value(value: float) -> str:
-    if math.isnan(value):
-        return "nan"
     # repr is the shortest text that round-trips, in a form Hydra's FLOAT rule reads:
-    # 1.5, 1e-05, 1e+16, -0.0, inf, -inf.
+    # 1.5, 1e-05, 1e+16, -0.0, inf, -inf, nan.
     return repr(float(value))
 
 
@@ -333,7 +380,7 @@ def hydra_run_dir_word(path: str | os.PathLike[str]) -> str:
     backslashes and non-ASCII characters reach Hydra unchanged. Callers pass an
     absolute path. A path containing ``${`` raises ConfigError: Hydra copies the
     resolved run directory into ``hydra.runtime.output_dir`` without escaping it and
-    then fails resolving its own logging config (measured with hydra-core 1.3.2).
+    then fails resolving its own logging config (measured with hydra-core 1.3.8).
     """
     text = os.fspath(path)
     if "${" in text:
