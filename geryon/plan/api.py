@@ -143,18 +143,13 @@ def plan_all_run_sets(
             key_path="run_sets",
         )
     check_distinct_suffixes(names, base.root_path)
-    stamp = timefmt.utc_now()
     return [
         plan_experiment(
             experiment_path,
             out=out,
             batch_size=batch_size,
             run_set=name,
-            run_id=(
-                f"{run_id}_{path_component(name)}"
-                if run_id is not None
-                else default_run_id(name, stamp)
-            ),
+            run_id=f"{run_id}_{path_component(name)}" if run_id is not None else None,
             dry_run=dry_run,
             preview_configs=preview_configs,
         )

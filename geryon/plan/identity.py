@@ -51,27 +51,26 @@ def wandb_name(tags: list[str], config_id: str) -> str:
     return f"{stem}_{config_id[:8]}"[:WANDB_NAME_LIMIT]
 
 
-def with_wandb(
-    merged: dict[str, Any], name: str, tags: list[str], *, file: str, selected: str
-) -> dict[str, Any]:
+def with_wandb(merged: dict[str, Any], name: str, tags: list[str]) -> dict[str, Any]:
     """I9: a new params mapping with ``wandb.name`` and ``wandb.tags`` set.
 
-    ``merged`` itself is left untouched (it is shared with other configs).
+    ``merged`` itself is left untouched (it is shared with other configs); the
+    caller has checked that ``merged["wandb"]`` is a mapping or absent.
     """
-    current = merged.get("wandb")
-    if current is None:
-        current = {}
-    elif not isinstance(current, dict):
-        raise ConfigError(
-            f"wandb must be a mapping when present, got {canonical.dumps(current)} "
-            f"(selected options: {selected})",
-            file=file,
-            key_path="params.wandb",
-            hint="Use wandb: {project: ...}; geryon sets wandb.name and wandb.tags",
-        )
     params = dict(merged)
-    params["wandb"] = {**current, "name": name, "tags": list(tags)}
+    params["wandb"] = {**(merged.get("wandb") or {}), "name": name, "tags": list(tags)}
     return params
+
+
+def wandb_error(value: Any, *, file: str, selected: str) -> ConfigError:
+    """I9: ``params.wandb`` is present but not a mapping."""
+    return ConfigError(
+        f"wandb must be a mapping when present, got {canonical.dumps(value)} "
+        f"(selected options: {selected})",
+        file=file,
+        key_path="params.wandb",
+        hint="Use wandb: {project: ...}; geryon sets wandb.name and wandb.tags",
+    )
 
 
 def default_run_id(run_set: str | None, moment: datetime | None = None) -> str:

@@ -26,6 +26,8 @@ from geryon import canonical
 from geryon.plan.overrides import flatten_params, override_value, override_word
 
 _MEMO_LIMIT = 1 << 18
+# Cached pieces hold merged sub-trees; bounded lower to keep peak memory small.
+_PIECE_LIMIT = 1 << 16
 Word = tuple[str, str]  # (dotted key, shell word)
 
 
@@ -76,7 +78,7 @@ class Renderer:
             return cached[1], cached[2]
         fragment = self.fragment(key, value)
         words = self.words_of(key, value)
-        if len(self.piece_cache) >= _MEMO_LIMIT:
+        if len(self.piece_cache) >= _PIECE_LIMIT:
             self.piece_cache.clear()
         self.piece_cache[(key, id(value))] = (value, fragment, words)
         return fragment, words
@@ -112,16 +114,28 @@ class Renderer:
         return "{" + ",".join([fragments[key] for key in sorted(fragments)]) + "}"
 
     def config_text(
-        self, rendered: Rendered, wandb: dict[str, Any], tags: list[str]
+        self,
+        rendered: Rendered,
+        user_wandb: dict[str, Any],
+        name: str,
+        tags: list[str],
+        tags_json: str,
     ) -> tuple[str, str]:
-        """Params JSON and command of a config: ``rendered`` with ``wandb`` injected.
+        """Params JSON and command of a config: ``rendered`` with W&B keys injected.
 
-        ``wandb`` always holds ``name`` and ``tags`` (I9). The tag list is unique
-        to almost every config, so its word is assembled from memoised words of
-        each tag, exactly as ``override_value`` renders a list.
+        ``user_wandb`` is the merged ``wandb`` mapping (I9 keeps its other keys).
+        The W&B name only holds ``[A-Za-z0-9_.-]`` (I7, I8), so it needs no JSON
+        escaping. The tag list is unique to almost every config, so its word is
+        assembled from memoised words of each tag, as ``override_value`` renders
+        a list.
         """
+        rest = {k: v for k, v in user_wandb.items() if k != "name" and k != "tags"}
+        if rest:
+            wandb_json = canonical.dumps({**rest, "name": name, "tags": tags})
+        else:
+            wandb_json = '{"name":"' + name + '","tags":' + tags_json + "}"
         fragments = dict(rendered.fragments)
-        fragments["wandb"] = self.fragment("wandb", wandb)
+        fragments["wandb"] = '"wandb":' + wandb_json
         params_json = "{" + ",".join([fragments[k] for k in sorted(fragments)]) + "}"
         words = [
             word
@@ -129,12 +143,9 @@ class Renderer:
             if key != "wandb"
             for word in group
         ]
-        rest = {k: v for k, v in wandb.items() if k != "name" and k != "tags"}
         if rest:
             words.extend(self.words_of("wandb", rest))
-        words.append(
-            ("wandb.name", shlex.quote(override_word("wandb.name", wandb["name"])))
-        )
+        words.append(("wandb.name", shlex.quote(override_word("wandb.name", name))))
         words.append(("wandb.tags", self.tags_word(tags)))
         words.sort()
         command = " ".join([self.base_command, *(word for _, word in words)])

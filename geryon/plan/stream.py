@@ -20,7 +20,7 @@ from typing import Any
 
 from geryon import canonical
 from geryon.errors import ConfigError
-from geryon.plan.identity import config_tags, wandb_name, with_wandb
+from geryon.plan.identity import config_tags, wandb_error, wandb_name, with_wandb
 from geryon.plan.merge import (
     MergeContext,
     MergeState,
@@ -88,6 +88,8 @@ class ConfigStream:
         self.stack_options: list[Option] = []
         self.stack_states: list[tuple[MergeState, Rendered]] = []
         self.seen: dict[bytes, int] = {}
+        self.tag_head: tuple[Option, ...] | None = None
+        self.tag_base: frozenset[str] = frozenset()
         self.selected_parts = _selected_parts(experiment)
         names = [pack.name for pack in experiment.packs]
         self.name_order = sorted(range(len(names)), key=names.__getitem__)
@@ -140,6 +142,19 @@ class ConfigStream:
             return False
         return True
 
+    def _tags(self, combo: tuple[Option, ...]) -> list[str]:
+        """I1, re-using the tag set of all packs but the last (they rarely change)."""
+        head = combo[:-1]
+        if head != self.tag_head:
+            self.tag_head = head
+            self.tag_base = frozenset(
+                config_tags(self.experiment.default_tags, (o.tag for o in head))
+            )
+        last = combo[-1].tag
+        if last is None or last in self.tag_base:
+            return sorted(self.tag_base)
+        return sorted(self.tag_base | {last})
+
     def _rendering(self, combo: tuple[Option, ...]) -> tuple[MergeState, Rendered]:
         try:
             return self._merged(combo)
@@ -154,7 +169,7 @@ class ConfigStream:
         rendered: Rendered,
     ) -> None:
         """Identity (I1–I11), command (I17) and indices (I19) of one config."""
-        tags = config_tags(self.experiment.default_tags, (o.tag for o in combo))
+        tags = self._tags(combo)
         tags_json = canonical.dumps(tags)
         merged_json = self.renderer.params_json(rendered)
         text = '{"params":' + merged_json + ',"tags":' + tags_json + "}"
@@ -164,12 +179,12 @@ class ConfigStream:
             raise self._duplicate(first, combo, digest.hex())
         config_id = digest.hex()
         name = wandb_name(tags, config_id)
-        params = with_wandb(
-            merged, name, tags, file=self.file, selected=_selected(combo)
-        )
+        user_wandb = merged.get("wandb")
+        if user_wandb is not None and user_wandb.__class__ is not dict:
+            raise wandb_error(user_wandb, file=self.file, selected=_selected(combo))
         try:
             params_json, command = self.renderer.config_text(
-                rendered, params["wandb"], tags
+                rendered, user_wandb or {}, name, tags, tags_json
             )
         except ConfigError as err:
             raise self._render_error(err, combo) from err
@@ -195,7 +210,7 @@ class ConfigStream:
                     "batch_index": batch_index,
                     "line_index": line_index,
                     "command": command,
-                    "params": params,
+                    "params": with_wandb(merged, name, tags),
                     "tags": tags,
                     "wandb_name": name,
                     "selected_options": {o.pack: o.id for o in combo},

@@ -84,7 +84,12 @@ def plan_doc(tmp_path: Path) -> Any:
     return run
 
 
-def stream_of(document: dict[str, Any], batch_size: int = 100) -> Any:
+def stream_of(
+    document: dict[str, Any],
+    batch_size: int = 100,
+    preview_limit: int = 10**6,
+    sink: Any = None,
+) -> Any:
     """Run the planner's enumeration without writing; returns the ConfigStream."""
     from geryon.plan.stream import ConfigStream
     from geryon.plan.writer import NullSink
@@ -94,8 +99,8 @@ def stream_of(document: dict[str, Any], batch_size: int = 100) -> Any:
         experiment,
         run_id="r",
         batch_size=batch_size,
-        sink=NullSink(),
-        preview_limit=10**6,
+        sink=sink or NullSink(),
+        preview_limit=preview_limit,
     )
     stream.run()
     return stream
