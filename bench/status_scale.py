@@ -1,0 +1,168 @@
+"""How fast are ``status`` and ``report`` on a huge run?
+
+Generates, in a temporary directory, a plan of ``--configs`` configs and
+``--records`` attempt records (canonical E34 lines of realistic size, about 1 KB,
+spread over several task files, with retries, failures and terminations), then
+times ``geryon status --format json`` and ``geryon report --format json`` through
+``geryon.cli.main`` in this process, with stdout sent to /dev/null.
+
+    uv run python bench/status_scale.py --configs 250000 --records 1000000
+
+Target: each command finishes in at most 5 s on the project's 2-core machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from geryon import canonical
+from geryon.cli import main
+from geryon.layout import EXEC_SUBDIRS, RunLayout
+
+RUN_ID = "run_20260102T030405Z_bench"
+BATCH_SIZE = 16
+TASK_FILES = 8
+STATUSES = ("success",) * 16 + ("failed", "failed", "terminated")
+
+
+def _config_id(number: int) -> str:
+    return hashlib.sha1(number.to_bytes(8, "little")).hexdigest()
+
+
+def write_plan(layout: RunLayout, num_configs: int) -> list[str]:
+    ids = [_config_id(n) for n in range(num_configs)]
+    with layout.configs_jsonl.open("w", encoding="ascii") as handle:
+        for number, config_id in enumerate(ids):
+            batch, line = divmod(number, BATCH_SIZE)
+            params = {
+                "lr": 0.001 * (number % 7),
+                "model": {"width": 64},
+                "seed": number,
+            }
+            record = {
+                "batch_index": batch,
+                "command": f"python train.py ++lr={params['lr']} ++seed={number}",
+                "config_id": config_id,
+                "line_index": line,
+                "params": params,
+                "run_id": RUN_ID,
+                "selected_options": {"lr": f"lr{number % 7}", "seed": f"s{number}"},
+                "tags": ["bench"],
+                "wandb_name": f"bench_{config_id[:8]}",
+            }
+            handle.write(canonical.dumps(record) + "\n")
+    num_batches = (num_configs + BATCH_SIZE - 1) // BATCH_SIZE
+    info = {"run_id": RUN_ID, "run_root": str(layout.root), "num_batches": num_batches}
+    layout.run_json.write_text(canonical.dumps(info) + "\n", encoding="ascii")
+    return ids
+
+
+def write_records(layout: RunLayout, ids: list[str], num_records: int) -> None:
+    handles = [
+        (layout.results_dir / f"task_local_{t}.jsonl").open("w", encoding="ascii")
+        for t in range(TASK_FILES)
+    ]
+    root = layout.root
+    with contextlib.ExitStack() as stack:
+        for handle in handles:
+            stack.enter_context(handle)
+        for number in range(num_records):
+            index = number % len(ids)
+            config_id = ids[index]
+            batch, line = divmod(index, BATCH_SIZE)
+            wave = number // len(ids)
+            status = STATUSES[(index * 7 + wave) % len(STATUSES)]
+            attempt = hashlib.md5(number.to_bytes(8, "little")).hexdigest()
+            second = (number // 1000) % 60
+            base = (
+                f"{root}/exec/cmd_logs/task_local_{batch}/batch_{batch:03d}/"
+                f"line_{line:04d}_{config_id[:8]}_{attempt[:8]}"
+            )
+            record = {
+                "array_task_id": str(batch),
+                "assigned_cores": [number % 2],
+                "attempt_id": attempt,
+                "attempt_index": wave,
+                "batch_index": batch,
+                "command": (
+                    f"python train.py ++lr=0.001 ++seed={index} ++model.width=64 "
+                    f"++wandb.name=bench_{config_id[:8]} '++wandb.tags=[\"bench\"]' "
+                    f"hydra.run.dir={root}/exec/workdirs/task_local_{batch}/"
+                    f"batch_{batch:03d}/line_{line:04d}_{config_id[:8]}_{attempt[:8]}"
+                ),
+                "config_id": config_id,
+                "duration_sec": round(1.0 + (number % 997) / 10.0, 6),
+                "end_time": f"2026-01-02T{wave % 24:02d}:05:{second:02d}.{number % 10**6:06d}Z",
+                "executor": "process",
+                "exit_code": 0 if status == "success" else 1,
+                "hostname": "node001",
+                "job_id": "local",
+                "line_index": line,
+                "parent_attempt_id": None,
+                "pid": 1000 + number % 30000,
+                "run_id": RUN_ID,
+                "selected_options": {"lr": f"lr{index % 7}", "seed": f"s{index}"},
+                "signal": None,
+                "start_time": f"2026-01-02T{wave % 24:02d}:04:{second:02d}.000000Z",
+                "status": status,
+                "status_reason": "timeout_kill" if status == "terminated" else None,
+                "stderr_path": f"{base}.stderr.log",
+                "stdout_path": f"{base}.stdout.log",
+                "tmux_session": None,
+            }
+            handles[batch % TASK_FILES].write(canonical.dumps(record) + "\n")
+
+
+def time_command(argv: list[str]) -> tuple[float, int]:
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        started = time.perf_counter()
+        code = main(argv)
+        return time.perf_counter() - started, code
+
+
+def run(num_configs: int, num_records: int, keep: bool) -> None:
+    base = Path(tempfile.mkdtemp(prefix="geryon-status-scale-"))
+    layout = RunLayout(base / "runs" / RUN_ID)
+    try:
+        for sub in EXEC_SUBDIRS:
+            (layout.exec_dir / sub).mkdir(parents=True, exist_ok=True)
+        layout.plan_dir.mkdir(parents=True, exist_ok=True)
+        started = time.perf_counter()
+        ids = write_plan(layout, num_configs)
+        write_records(layout, ids, num_records)
+        size_mb = sum(p.stat().st_size for p in layout.result_files()) / 1e6
+        print(
+            f"generated {num_configs} configs, {num_records} records "
+            f"({size_mb:.0f} MB) in {time.perf_counter() - started:.1f} s"
+        )
+        for command in ("status", "report"):
+            seconds, code = time_command(
+                [command, "--run", str(layout.root), "--format", "json"]
+            )
+            print(f"{command} --format json: {seconds:.2f} s (exit {code})")
+    finally:
+        if keep:
+            print(f"kept {layout.root}")
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--configs", type=int, default=250_000)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="keep the generated run")
+    return parser.parse_args(argv)
+
+
+if __name__ == "__main__":
+    args = parse_args(sys.argv[1:])
+    run(args.configs, args.records, args.keep)

@@ -1,0 +1,137 @@
+"""Details shown next to the counts: durations, slowest configs, failures with their logs.
+
+All of them look only at each config's *latest* attempt, the one that decides its
+status. Full records are re-read from the result files only for the few configs
+shown, so these stay cheap on huge runs.
+"""
+
+from __future__ import annotations
+
+import heapq
+import shlex
+import statistics
+from pathlib import Path
+from typing import Any
+
+from geryon.observe.index import StatusIndex
+
+FAILED_WORDS = ("failed", "terminated")
+TAIL_BYTES = 8192
+
+
+def duration_stats(values: list[float]) -> dict[str, Any]:
+    """``{count, min_sec, median_sec, max_sec}``; the times are null without values."""
+    if not values:
+        return {"count": 0, "min_sec": None, "median_sec": None, "max_sec": None}
+    return {
+        "count": len(values),
+        "min_sec": min(values),
+        "median_sec": round(statistics.median(values), 6),
+        "max_sec": max(values),
+    }
+
+
+def _durations(index: StatusIndex, positions: list[int] | range) -> list[float]:
+    ids = index.planned.config_ids
+    latest = index.scan.latest
+    values = []
+    for position in positions:
+        item = latest.get(ids[position])
+        if item is not None and item.duration_sec is not None:
+            values.append(item.duration_sec)
+    return values
+
+
+def durations_json(index: StatusIndex) -> dict[str, Any]:
+    """Durations of the latest attempts, overall and per ``--by-pack`` group."""
+    groups = [
+        {
+            "key": dict(zip(index.by_packs, key, strict=True)),
+            **duration_stats(_durations(index, members)),
+        }
+        for key, members in index.groups()
+    ]
+    return {
+        "overall": duration_stats(_durations(index, range(len(index.planned)))),
+        "groups": groups,
+    }
+
+
+def slowest(index: StatusIndex, count: int) -> list[dict[str, Any]]:
+    """The ``count`` planned configs whose latest attempt took longest."""
+    latest = index.scan.latest
+    timed = (
+        (item.duration_sec, config_id)
+        for config_id, item in latest.items()
+        if item.duration_sec is not None and config_id in index.planned.position
+    )
+    return [
+        {
+            "config_id": config_id,
+            "duration_sec": seconds,
+            "status": index.status_of(config_id),
+        }
+        for seconds, config_id in heapq.nlargest(count, timed)
+    ]
+
+
+def failed_ids_recent_first(index: StatusIndex) -> list[str]:
+    """Failed and terminated configs, the most recently ended first."""
+    ids = [cid for word in FAILED_WORDS for cid in index.ids_with_status(word)]
+    latest = index.scan.latest
+    return sorted(ids, key=lambda cid: latest[cid].time_key, reverse=True)
+
+
+def failure_details(
+    index: StatusIndex, config_ids: list[str], *, tail_lines: int
+) -> list[dict[str, Any]]:
+    """Status, reason, exit code, log paths and the last stderr lines of each config."""
+    items = []
+    for config_id in config_ids:
+        record = index.scan.read_record(config_id) or {}
+        stderr_path = record.get("stderr_path")
+        items.append(
+            {
+                "config_id": config_id,
+                "status": index.status_of(config_id),
+                "status_reason": record.get("status_reason"),
+                "exit_code": record.get("exit_code"),
+                "batch_index": record.get("batch_index"),
+                "line_index": record.get("line_index"),
+                "attempt_id": record.get("attempt_id"),
+                "end_time": record.get("end_time"),
+                "stderr_path": stderr_path,
+                "stdout_path": record.get("stdout_path"),
+                "stderr_tail": last_lines(stderr_path, tail_lines),
+            }
+        )
+    return items
+
+
+def last_lines(path: Any, count: int) -> list[str]:
+    """The last ``count`` non-empty lines of a log file (empty list if unreadable)."""
+    if not isinstance(path, str) or not path or count <= 0:
+        return []
+    try:
+        with Path(path).open("rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - TAIL_BYTES))
+            data = handle.read()
+    except OSError:
+        return []
+    lines = [line for line in data.decode("utf-8", errors="replace").splitlines()]
+    lines = [line.rstrip() for line in lines if line.strip()]
+    return lines[-count:]
+
+
+def next_command(index: StatusIndex) -> str:
+    """The command a user most likely wants to run next."""
+    root = shlex.quote(str(index.layout.root))
+    words = set(index.statuses)
+    if "running" in words:
+        return f"geryon status --run {root}"
+    broken = [word for word in (*FAILED_WORDS, "missing") if word in words]
+    if broken:
+        return f"geryon recover --run {root} --status {','.join(broken)}"
+    return f"geryon collect --run {root}"

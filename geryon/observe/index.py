@@ -1,0 +1,294 @@
+"""The status index: planned configs joined with their latest attempts (spec O1–O7).
+
+Statuses of a config: ``success``, ``failed``, ``terminated`` (its latest attempt
+record says so), ``running`` (an attempt of a live run is in flight, see
+:mod:`geryon.observe.live`) and ``missing`` (never attempted, or the latest record
+has no status). "Latest" is the one shared ordering of
+:func:`geryon.wrapper.history.latest_attempt_key`: parsed end time, then start
+time, then attempt id (Q33; ``collect`` uses the same, Q35).
+
+``status`` JSON adds to spec O6: ``configs.running_config_ids``,
+``configs.terminated_reasons`` (config id -> reason), ``configs.terminated_by_reason``,
+``run_active`` and ``snakemake`` (per-batch Snakemake state).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from geryon.errors import ConfigError
+from geryon.layout import RunLayout
+from geryon.observe.live import (
+    RunningAttempt,
+    SnakemakeState,
+    run_lock_held,
+    running_attempts,
+    snakemake_state,
+)
+from geryon.observe.planned import PlannedConfigs, load_planned
+from geryon.observe.scan import Latest, RecordScan, scan_results
+from geryon.slurm.accounting import slurm_overrides
+from geryon.timefmt import iso_seconds
+
+STATUS_WORDS = ("success", "failed", "terminated", "running", "missing")
+MISSING_PACK = "<missing>"
+UNSPECIFIED_REASON = "unspecified"
+
+
+def parse_by_pack(values: tuple[str, ...] | list[str]) -> list[str]:
+    """``--by-pack a,b --by-pack c``: trimmed, blanks and repeats dropped, order kept."""
+    packs: dict[str, None] = {}
+    for value in values:
+        for item in value.split(","):
+            if item.strip():
+                packs.setdefault(item.strip(), None)
+    return list(packs)
+
+
+@dataclass
+class StatusIndex:
+    """Everything ``status``, ``report`` and ``rerun`` derive their answers from."""
+
+    layout: RunLayout
+    planned: PlannedConfigs
+    scan: RecordScan
+    statuses: list[str]
+    running: dict[str, RunningAttempt]
+    snakemake: SnakemakeState
+    run_active: bool
+    by_packs: list[str]
+    generated_at: str
+    # Config id -> Slurm state for attempts Slurm ended (geryon.slurm.accounting).
+    slurm_reasons: dict[str, str] = field(default_factory=dict)
+
+    def latest(self, config_id: str) -> Latest | None:
+        return self.scan.latest.get(config_id)
+
+    def status_of(self, config_id: str) -> str:
+        return self.statuses[self.planned.position[config_id]]
+
+    @cached_property
+    def positions_by_status(self) -> dict[str, list[int]]:
+        """Status -> positions of the planned configs that have it, in plan order."""
+        found: dict[str, list[int]] = {}
+        for position, word in enumerate(self.statuses):
+            bucket = found.get(word)
+            if bucket is None:
+                bucket = found[word] = []
+            bucket.append(position)
+        return found
+
+    def ids_with_status(self, status: str) -> list[str]:
+        """Planned ids whose current status is ``status``, in plan order (O3)."""
+        ids = self.planned.config_ids
+        return [ids[i] for i in self.positions_by_status.get(status, ())]
+
+    def orphan_ids(self) -> list[str]:
+        position = self.planned.position
+        return sorted(cid for cid in self.scan.latest if cid not in position)
+
+    def terminated_reasons(self) -> dict[str, str]:
+        reasons = {}
+        for config_id in self.ids_with_status("terminated"):
+            slurm = self.slurm_reasons.get(config_id)
+            if slurm is not None:
+                reasons[config_id] = slurm
+                continue
+            latest = self.scan.latest[config_id]
+            reasons[config_id] = latest.reason or UNSPECIFIED_REASON
+        return reasons
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``status --format json`` object (spec O6 plus the additions above)."""
+        return {
+            "run_id": self.layout.run_id,
+            "run_root": str(self.layout.root),
+            "generated_at": self.generated_at,
+            "corrupt_result_lines": self.scan.corrupt_lines,
+            "result_files": [str(path) for path in self.scan.files],
+            "attempts": {
+                "total": self.scan.total_attempts,
+                "by_status": dict(sorted(self.scan.attempts_by_status.items())),
+            },
+            "configs": self._configs_json(),
+            "batches": self._batches_json(),
+            "orphan_attempt_config_ids": self.orphan_ids(),
+            "grouped_by_packs": self.grouped_json(),
+            "run_active": self.run_active,
+            "snakemake": self.snakemake.to_json(),
+        }
+
+    def _configs_json(self) -> dict[str, Any]:
+        by_status = {
+            word: len(positions)
+            for word, positions in sorted(self.positions_by_status.items())
+        }
+        success = by_status.get("success", 0)
+        terminated = self.terminated_reasons()
+        ids = self.planned.config_ids
+        return {
+            "total": len(ids),
+            "latest_by_status": by_status,
+            "completion": _nonzero(complete=success, pending=len(ids) - success),
+            "failed_config_ids": sorted(self.ids_with_status("failed")),
+            "terminated_config_ids": sorted(terminated),
+            "missing_config_ids": sorted(self.ids_with_status("missing")),
+            "running_config_ids": sorted(self.ids_with_status("running")),
+            "unfinished_config_ids": sorted(
+                cid
+                for word in by_status
+                if word != "success"
+                for cid in self.ids_with_status(word)
+            ),
+            "terminated_reasons": terminated,
+            "terminated_by_reason": _count(list(terminated.values())),
+        }
+
+    def _batches_json(self) -> dict[str, Any]:
+        counters: dict[int, dict[str, int]] = {}
+        batch_of = self.planned.batch_of
+        for word, positions in self.positions_by_status.items():
+            done = "complete" if word == "success" else "pending"
+            key = f"latest_{word}"
+            for position in positions:
+                _bump(counters, batch_of[position], done, key)
+        for position, places in self.planned.extra_places.items():
+            word = self.statuses[position]
+            done = "complete" if word == "success" else "pending"
+            seen = {batch_of[position]}
+            for batch, _line in places:
+                if batch not in seen:
+                    seen.add(batch)
+                    _bump(counters, batch, done, f"latest_{word}")
+        return {
+            "total": self.planned.num_batches,
+            "unfinished_batch_indices": sorted(
+                batch for batch, counts in counters.items() if counts.get("pending")
+            ),
+            "by_batch": {
+                str(batch): dict(sorted(counters[batch].items()))
+                for batch in sorted(counters)
+            },
+        }
+
+    def groups(self) -> list[tuple[tuple[str, ...], list[int]]]:
+        """Config positions grouped by their option ids for ``by_packs``, sorted (O7)."""
+        if not self.by_packs or self.planned.options is None:
+            return []
+        groups: dict[tuple[str, ...], list[int]] = {}
+        for index, options in enumerate(self.planned.options):
+            key = tuple(options.get(pack, MISSING_PACK) for pack in self.by_packs)
+            groups.setdefault(key, []).append(index)
+        return sorted(groups.items())
+
+    def grouped_json(self) -> dict[str, Any]:
+        items = []
+        ids = self.planned.config_ids
+        for key, members in self.groups():
+            words = [self.statuses[i] for i in members]
+            complete = words.count("success")
+            items.append(
+                {
+                    "key": dict(zip(self.by_packs, key, strict=True)),
+                    "total": len(members),
+                    "complete": complete,
+                    "pending": len(members) - complete,
+                    "latest_by_status": _count(words),
+                    "unfinished_config_ids": sorted(
+                        ids[i] for i in members if self.statuses[i] != "success"
+                    ),
+                }
+            )
+        return {"packs": list(self.by_packs), "groups": items}
+
+
+def _bump(counters: dict[int, dict[str, int]], batch: int, done: str, key: str) -> None:
+    counts = counters.get(batch)
+    if counts is None:
+        counts = counters[batch] = {"planned": 0, done: 0, key: 0}
+    counts["planned"] += 1
+    counts[done] = counts.get(done, 0) + 1
+    counts[key] = counts.get(key, 0) + 1
+
+
+def _count(words: list[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for word in words:
+        counts[word] = counts.get(word, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _nonzero(**counts: int) -> dict[str, int]:
+    return {key: value for key, value in counts.items() if value}
+
+
+def build_index(
+    run_dir: str | Path,
+    *,
+    strict: bool = False,
+    by_packs: list[str] | None = None,
+    with_live: bool = True,
+) -> StatusIndex:
+    """Read the plan, every attempt record and (cheaply) the live state of a run.
+
+    Never writes anything. ``strict`` turns a corrupt result line into a
+    :class:`ConfigError`; ``by_packs`` must name packs of the plan (O7).
+    """
+    layout = RunLayout.open(run_dir)
+    packs = list(by_packs or [])
+    planned = load_planned(layout, with_options=bool(packs))
+    _check_packs(layout, planned, packs)
+    scan = scan_results(layout.result_files(), strict=strict)
+    state = snakemake_state(layout) if with_live else SnakemakeState()
+    running = running_attempts(layout, state) if with_live else {}
+    slurm = slurm_overrides(layout, scan.latest)
+    return StatusIndex(
+        layout=layout,
+        planned=planned,
+        scan=scan,
+        statuses=_statuses(planned, scan, running, slurm),
+        running=running,
+        snakemake=state,
+        run_active=with_live and run_lock_held(layout),
+        by_packs=packs,
+        generated_at=iso_seconds(),
+        slurm_reasons=slurm,
+    )
+
+
+def _statuses(
+    planned: PlannedConfigs,
+    scan: RecordScan,
+    running: dict[str, RunningAttempt],
+    slurm: dict[str, str],
+) -> list[str]:
+    latest = scan.latest
+    statuses = []
+    for config_id in planned.config_ids:
+        if config_id in slurm:
+            statuses.append("terminated")
+            continue
+        if config_id in running:
+            statuses.append("running")
+            continue
+        item = latest.get(config_id)
+        statuses.append(item.status if item is not None else "missing")
+    return statuses
+
+
+def _check_packs(layout: RunLayout, planned: PlannedConfigs, packs: list[str]) -> None:
+    if not packs:
+        return
+    available = planned.pack_names()
+    unknown = [pack for pack in packs if pack not in available]
+    if unknown:
+        raise ConfigError(
+            f"unknown pack(s) for --by-pack: {', '.join(unknown)}; "
+            f"the plan has: {', '.join(available) or '(no packs)'}",
+            file=layout.configs_jsonl,
+            key_path="selected_options",
+            hint="Pass pack names exactly as planned",
+        )
