@@ -488,9 +488,7 @@ def test_memoised_words_tell_equal_values_of_other_types_apart(
 
 @pytest.mark.parametrize("value", ["x" * 110_000, "é" * 60_000, ["ab"] * 40_000])
 def test_commands_too_long_for_bash_c_are_config_errors(value: Any) -> None:
-    with pytest.raises(
-        ConfigError, match=r"bytes long \(longest override: .{0,4}\+\+big="
-    ):
+    with pytest.raises(ConfigError, match=r"bytes long \(longest word: '\+\+big="):
         render_command("p", {"big": value, "small": 1})
 
 

@@ -46,10 +46,13 @@ from collections.abc import Mapping
 from collections.abc import Set as AbstractSet
 from typing import Any
 
+# Only the standard library and geryon.errors: the batch wrapper loads this file on
+# its own, without importing the planner (geryon/wrapper/launch.py).
 from geryon.errors import ConfigError
 
 __all__ = [
     "MAX_COMMAND_BYTES",
+    "check_command_length",
     "flatten_params",
     "group_word",
     "hydra_run_dir_word",
@@ -194,17 +197,26 @@ def render_command(
     command = " ".join(words)
     # A UTF-8 character takes at most 4 bytes: short commands skip the encoding.
     if len(command) * 4 > MAX_COMMAND_BYTES:
-        _check_command_length(command, words)
+        check_command_length(command)
     return command
 
 
-def _check_command_length(command: str, words: list[str]) -> None:
+def check_command_length(command: str) -> None:
+    """Raise ConfigError when ``command`` is longer than :data:`MAX_COMMAND_BYTES`.
+
+    :func:`render_command` calls it; a planner that assembles commands from memoised
+    words itself should call it too.
+    """
     size = len(command.encode("utf-8", "surrogatepass"))
     if size <= MAX_COMMAND_BYTES:
         return
-    longest = max(words[1:] or words, key=len)
+    try:
+        words = shlex.split(command)
+    except ValueError:  # unbalanced quotes in a hand-written base command
+        words = command.split()
+    longest = max(words, key=len)
     raise ConfigError(
-        f"the planned command is {size} bytes long (longest override: "
+        f"the planned command is {size} bytes long (longest word: "
         f"{_preview(longest)}, {len(longest)} characters); commands run as a single "
         "'bash -c' argument, which Linux limits to 128 KiB including the environment "
         f"setup and the hydra.run.dir override, so geryon allows {MAX_COMMAND_BYTES}",
