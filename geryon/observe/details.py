@@ -82,11 +82,24 @@ def failed_ids_recent_first(index: StatusIndex) -> list[str]:
     return sorted(ids, key=lambda cid: latest[cid].time_key, reverse=True)
 
 
+def slurm_logs(index: StatusIndex) -> dict[str, str]:
+    """Slurm job id -> its job log under ``exec/.snakemake/slurm_logs/`` (kept on
+    failure by the executor plugin: ``rule_<rule>/<wildcards>/<jobid>.log``)."""
+    root = index.layout.exec_dir / ".snakemake" / "slurm_logs"
+    if not root.is_dir():
+        return {}
+    return {path.stem: str(path) for path in sorted(root.rglob("*.log"))}
+
+
 def failure_details(
     index: StatusIndex, config_ids: list[str], *, tail_lines: int
 ) -> list[dict[str, Any]]:
-    """Status, reason, exit code, log paths and the last stderr lines of each config."""
+    """Status, reason, exit code, log paths and the last stderr lines of each config.
+
+    ``slurm_log`` is the Slurm job log of the attempt's job when one was kept.
+    """
     items = []
+    job_logs = slurm_logs(index) if config_ids else {}
     for config_id in config_ids:
         record = index.scan.read_record(config_id) or {}
         stderr_path = record.get("stderr_path")
@@ -102,6 +115,7 @@ def failure_details(
                 "end_time": record.get("end_time"),
                 "stderr_path": stderr_path,
                 "stdout_path": record.get("stdout_path"),
+                "slurm_log": job_logs.get(str(record.get("job_id"))),
                 "stderr_tail": last_lines(stderr_path, tail_lines),
             }
         )

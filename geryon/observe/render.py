@@ -40,6 +40,13 @@ def _short(config_id: str) -> str:
     return config_id[:12]
 
 
+def _relative(index: StatusIndex, path: Any) -> str:
+    """A log path relative to the run root, so the status table stays narrow."""
+    text = str(path)
+    root = f"{index.layout.root}/"
+    return text[len(root) :] if text.startswith(root) else text
+
+
 def status_view(index: StatusIndex, data: dict[str, Any]) -> RenderableType:
     configs = data["configs"]
     total = configs["total"]
@@ -110,7 +117,7 @@ def _failures_table(index: StatusIndex) -> list[RenderableType]:
         table.add_row(
             _short(item["config_id"]),
             Text(status, style=STATUS_STYLE.get(item["status"], "white")),
-            str(item["stderr_path"]),
+            _relative(index, item["stderr_path"]),
             (item["stderr_tail"] or [""])[-1],
         )
     return [table]
@@ -175,6 +182,8 @@ def _report_failures(failures: dict[str, Any]) -> list[RenderableType]:
         table.add_column(column, overflow="fold")
     for item in failures["items"]:
         logs = f"{item['stderr_path']}\n{item['stdout_path']}"
+        if item["slurm_log"]:
+            logs += f"\n{item['slurm_log']}"
         table.add_row(
             _short(item["config_id"]),
             _styled(item["status"]),

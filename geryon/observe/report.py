@@ -184,6 +184,11 @@ def _failures(failures: dict[str, Any]) -> list[str]:
                 f"- Batch / line: `{item['batch_index']}` / `{item['line_index']}`",
                 f"- Stderr log: `{item['stderr_path']}`",
                 f"- Stdout log: `{item['stdout_path']}`",
+                *(
+                    [f"- Slurm job log: `{item['slurm_log']}`"]
+                    if item["slurm_log"]
+                    else []
+                ),
                 "",
                 f"{fence}text",
                 *tail,

@@ -216,3 +216,13 @@ def test_collect_dry_run_and_without_plan(run4, cli_json) -> None:
     assert summary["summary_path"] is None
     assert not run4.layout.summary_json.exists()
     assert summary["configs"]["final_by_status"] == {"success": 1}
+
+
+def test_failure_details_name_the_slurm_job_log(run4, cli_json) -> None:
+    failed = record(run4, 1, status="terminated", job="4711", task="1")
+    write_records(run4, [failed], job="4711", task="1")
+    job_log = run4.layout.exec_dir / ".snakemake/slurm_logs/rule_batch_0/0/4711.log"
+    job_log.parent.mkdir(parents=True)
+    job_log.write_text("slurmstepd: error: *** JOB 4711 CANCELLED ***\n")
+    _, payload = cli_json("report", "--run", str(run4.root))
+    assert payload["failures"]["items"][0]["slurm_log"] == str(job_log)

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from observe_synth import make_run, record, write_records
+from observe_synth import make_run, record, write_records, write_stderr
 
 from geryon.cli.main import main
 from geryon.observe.index import build_index, parse_by_pack
@@ -271,3 +271,19 @@ def test_non_canonical_records_are_read_by_the_fallback(run4, cli_json) -> None:
         "success": 1,
     }
     assert data["corrupt_result_lines"] == 0
+
+
+def test_status_table_shows_progress_failures_and_next_command(
+    run4, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    failed = record(run4, 1, status="failed")
+    write_stderr(failed, "first line\nRuntimeError: out of luck\n")
+    write_records(run4, [record(run4, 0, duration=99.5), failed])
+    assert main(["status", "--run", str(run4.root)]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "25.0% complete (1/4)" in text
+    assert "Most recent failures (1 of 1)" in text
+    assert "RuntimeError: out of luck" in text
+    assert "99.5" in text
+    assert f"next: geryon recover --run {run4.root} --status failed,missing" in text
