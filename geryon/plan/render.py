@@ -17,6 +17,7 @@ The words are exactly those of :func:`overrides.render_command`: leaves come fro
 
 from __future__ import annotations
 
+import bisect
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -109,13 +110,16 @@ class Renderer:
             prefix = self.key_json[key] = canonical.dumps(key) + ":"
         return prefix + canonical.dumps(value)
 
-    def params_json(self, rendered: Rendered) -> str:
+    def params_json(self, rendered: Rendered) -> tuple[str, list[str]]:
+        """Canonical JSON of the merged params, and their sorted top-level keys."""
         fragments = rendered.fragments
-        return "{" + ",".join([fragments[key] for key in sorted(fragments)]) + "}"
+        keys = sorted(fragments)
+        return "{" + ",".join([fragments[key] for key in keys]) + "}", keys
 
     def config_text(
         self,
         rendered: Rendered,
+        keys: list[str],
         user_wandb: dict[str, Any],
         name: str,
         tags: list[str],
@@ -128,15 +132,23 @@ class Renderer:
         escaping. The tag list is unique to almost every config, so its word is
         assembled from memoised words of each tag, as ``override_value`` renders
         a list.
+        ``keys`` are the sorted top-level keys from :meth:`params_json`.
         """
         rest = {k: v for k, v in user_wandb.items() if k != "name" and k != "tags"}
         if rest:
             wandb_json = canonical.dumps({**rest, "name": name, "tags": tags})
         else:
             wandb_json = '{"name":"' + name + '","tags":' + tags_json + "}"
-        fragments = dict(rendered.fragments)
-        fragments["wandb"] = '"wandb":' + wandb_json
-        params_json = "{" + ",".join([fragments[k] for k in sorted(fragments)]) + "}"
+        fragments = rendered.fragments
+        if "wandb" not in fragments:
+            keys = keys.copy()
+            bisect.insort(keys, "wandb")
+        wandb_fragment = '"wandb":' + wandb_json
+        params_json = (
+            "{"
+            + ",".join([wandb_fragment if k == "wandb" else fragments[k] for k in keys])
+            + "}"
+        )
         words = [
             word
             for key, group in rendered.words.items()

@@ -81,10 +81,16 @@ class ConfigStream:
         self.renderer = Renderer(experiment.base_command)
         self.merge_context = MergeContext(experiment.merge, self.file)
         defaults = initial_state(experiment.default_params)
-        self.root = (
-            defaults,
-            self.renderer.update(EMPTY, defaults.params, defaults.params),
-        )
+        try:
+            rendered = self.renderer.update(EMPTY, defaults.params, defaults.params)
+        except ConfigError as err:
+            raise ConfigError(
+                err.problem,
+                file=self.file,
+                key_path=f"defaults.params.{err.key_path}",
+                hint=err.hint,
+            ) from err
+        self.root = (defaults, rendered)
         self.stack_options: list[Option] = []
         self.stack_states: list[tuple[MergeState, Rendered]] = []
         self.seen: dict[bytes, int] = {}
@@ -171,7 +177,7 @@ class ConfigStream:
         """Identity (I1–I11), command (I17) and indices (I19) of one config."""
         tags = self._tags(combo)
         tags_json = canonical.dumps(tags)
-        merged_json = self.renderer.params_json(rendered)
+        merged_json, keys = self.renderer.params_json(rendered)
         text = '{"params":' + merged_json + ',"tags":' + tags_json + "}"
         digest = hashlib.sha1(text.encode("utf-8")).digest()
         first = self.seen.setdefault(digest, index)
@@ -184,7 +190,7 @@ class ConfigStream:
             raise wandb_error(user_wandb, file=self.file, selected=_selected(combo))
         try:
             params_json, command = self.renderer.config_text(
-                rendered, user_wandb or {}, name, tags, tags_json
+                rendered, keys, user_wandb or {}, name, tags, tags_json
             )
         except ConfigError as err:
             raise self._render_error(err, combo) from err

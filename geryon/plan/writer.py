@@ -19,6 +19,9 @@ import shutil
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
+
+# The C encoder behind canonical.dumps for strings, without its Python wrapper.
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -110,7 +113,7 @@ class ArtifactWriter:
             self._start_batch(batch_index)
         line = _CONFIG_LINE % (
             batch_index,
-            canonical.dumps(command),
+            encode_basestring_ascii(command),
             config_id,
             line_index,
             params_json,

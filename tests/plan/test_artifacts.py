@@ -351,3 +351,18 @@ def test_q23_snapshot_keeps_imported_files_in_their_layout(tmp_path: Path) -> No
         snapshot / "exp.yaml", out=tmp_path / "again", batch_size=4
     )
     assert replanned.total_configs == 1
+
+
+@pytest.mark.parametrize("where", ["defaults", "option"])
+def test_params_keys_hydra_cannot_read_are_config_errors(where: str) -> None:
+    params = {"bad key": 1}
+    if where == "defaults":
+        document = packs_doc([{"id": "a", "params": {}}], defaults={"params": params})
+        expected = "defaults.params.bad key"
+    else:
+        document = packs_doc([{"id": "a", "params": params}])
+        expected = "params.bad key"
+    with pytest.raises(ConfigError) as caught:
+        stream_of(document)
+    assert caught.value.key_path == expected
+    assert caught.value.file == "/exp/experiment.yaml"
