@@ -328,6 +328,13 @@ def test_unquotable_dict_keys_really_are_retyped(echo_report: Any) -> None:
     assert echo_report["non_string_keys"] == ["typed_key[0].1 (int)"]
 
 
+def test_plain_run_dir_is_used_as_is(declared_report: Any) -> None:
+    # run_app's default run dir is a plain path, written unquoted.
+    work_dir = Path(declared_report["cwd"])
+    assert declared_report["output_dir"] == str(work_dir / "hydra")
+    assert (work_dir / "hydra" / ".hydra" / "overrides.yaml").is_file()
+
+
 def test_hostile_values_override_declared_keys(declared_report: Any) -> None:
     params = _hostile_params()
     params["typed"] = TYPED_PARAMS
@@ -393,7 +400,11 @@ def test_hydra_run_dir_override_creates_exactly_that_directory(
 
 
 def test_hydra_run_dir_word_is_one_shell_word() -> None:
-    assert hydra_run_dir_word("/tmp/w") == "'hydra.run.dir=\"/tmp/w\"'"
+    assert (
+        hydra_run_dir_word("/out/runs/r_1/w.0/l-2")
+        == "hydra.run.dir=/out/runs/r_1/w.0/l-2"
+    )
+    assert hydra_run_dir_word("/tmp/é") == "'hydra.run.dir=\"/tmp/é\"'"
     assert shlex.split(hydra_run_dir_word("/a b/c'd")) == ['hydra.run.dir="/a b/c\'d"']
 
 
@@ -528,8 +539,10 @@ _PARAM_KEYS = st.from_regex(r"[A-Za-z_$][A-Za-z0-9_$-]{0,5}", fullmatch=True)
 _LIST_DICT_KEYS = st.text(alphabet="aZ09_-/+.$%*@?|\\()[]{}:=, \t", max_size=6).map(
     lambda text: "k" + text
 )
-# NUL cannot be on a command line (tested above); surrogates are excluded by default.
-_TEXT = st.text(st.characters(blacklist_characters="\x00"), max_size=12)
+# NUL and lone surrogates cannot be on a command line (ConfigError, tested above).
+_TEXT = st.text(
+    st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=12
+)
 _SCALARS = st.none() | st.booleans() | st.integers() | st.floats() | _TEXT
 _LIST_MEMBERS = st.recursive(
     _SCALARS,

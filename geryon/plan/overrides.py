@@ -68,6 +68,9 @@ _NAME = r"[A-Za-z_$][A-Za-z0-9_$-]*"
 _SEGMENT = rf"(?:{_NAME}|0|[1-9](?:_?[0-9])*)"
 _KEY_RE = re.compile(rf"{_NAME}|{_SEGMENT}(?:\.{_SEGMENT})+")
 
+# Absolute paths Hydra reads back unquoted: UNQUOTED_CHAR, ID, INT and FLOAT tokens.
+_PLAIN_PATH_RE = re.compile(r"/[A-Za-z0-9_./-]*")
+
 # A config group override key: IDs joined by "/" (packageOrGroup in the parser).
 _GROUP_KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z_][A-Za-z0-9_-]*)*")
 
@@ -388,7 +391,9 @@ def _dict_key(key: Any) -> str:
 def hydra_run_dir_word(path: str | os.PathLike[str]) -> str:
     """Return the shell-quoted override that sets ``hydra.run.dir`` to ``path`` (E15).
 
-    The path is written as a Hydra string, so spaces, quotes, ``,``, ``=``, ``~``,
+    An absolute path of ASCII letters, digits and ``_ . / -`` is written as is
+    (``hydra.run.dir=/out/runs/r/exec/workdirs/...``, as upstream does); any other
+    path is written as a quoted Hydra string, so spaces, quotes, ``,``, ``=``, ``~``,
     backslashes and non-ASCII characters reach Hydra unchanged. Callers pass an
     absolute path. A path containing ``${`` raises ConfigError: Hydra copies the
     resolved run directory into ``hydra.runtime.output_dir`` without escaping it and
@@ -401,4 +406,9 @@ def hydra_run_dir_word(path: str | os.PathLike[str]) -> str:
             "use as its run directory (it reads it back as an interpolation)",
             hint="Choose an output directory (--out) whose path has no '${'.",
         )
+    if _PLAIN_PATH_RE.fullmatch(text):
+        # Unquoted, as upstream writes it: a non-Hydra program sees a plain path, and
+        # Hydra joins the tokens of a multi-token value as text (an absolute path is
+        # never one token, so "/1" or "/true" stay strings).
+        return shlex.quote("hydra.run.dir=" + text)
     return shlex.quote("hydra.run.dir=" + _string_value(text))
