@@ -98,17 +98,17 @@ def test_flaky_sweep_recovers(
         "seed 4: first attempt fails on purpose",
     ]
 
-    code, recovered = _json(capsys, ["recover", "--run", run])
+    # s1 succeeded; naming it explicitly runs it again (Q26).
+    order = launched_order(run)
+    code, recovered = _json(capsys, ["recover", "--run", run, "--config-id", order[0]])
     assert code == 0
-    assert recovered["retry"]["target_config_ids"] == sorted(
-        configs["failed_config_ids"],
-        key=lambda cid: launched_order(run).index(cid),
-    )
+    assert recovered["retry"]["target_config_ids"] == [order[0], order[1], order[3]]
+    assert recovered["retry"]["target_batch_indices"] == [0, 1]
     assert Path(recovered["retry"]["retry_file"]).is_file()
 
     code, status = _json(capsys, ["status", "--run", run])
     assert status["configs"]["latest_by_status"] == {"success": 4}
-    assert status["attempts"] == {"by_status": {"failed": 2, "success": 4}, "total": 6}
+    assert status["attempts"] == {"by_status": {"failed": 2, "success": 5}, "total": 7}
     assert status["batches"]["unfinished_batch_indices"] == []
 
     code, summary = _json(capsys, ["collect", "--run", run])
@@ -117,7 +117,7 @@ def test_flaky_sweep_recovers(
         json.loads((Path(run) / "exec/results/summary.json").read_text())["attempts"][
             "total"
         ]
-        == 6
+        == 7
     )
 
 
