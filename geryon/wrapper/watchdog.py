@@ -8,9 +8,11 @@ wrapper died), the watchdog sends SIGTERM to the remaining groups, kills the
 remaining tmux sessions, waits the grace period and sends SIGKILL.
 
 What can remain: a program that moved itself into a new session or process group
-(a daemon) is out of reach, and if the watchdog itself is killed with the wrapper
-(``kill -9`` of the whole process group), only the per-child death signal and the
-tmux session registry in ``exec/state/tmux_sessions/`` are left.
+(a daemon) is out of reach; and if the watchdog itself is killed (it runs in its
+own session, so only a signal to its own pid does that), the commands of a dead
+wrapper keep running. tmux sessions are also registered in
+``exec/state/tmux_sessions/``, so a later tmux wrapper or ``geryon clean`` kills
+them then.
 """
 
 from __future__ import annotations
@@ -64,7 +66,10 @@ class Watchdog:
 
 
 def _guard(read_fd: int, grace_sec: float) -> None:
-    """The guardian's whole life; never returns."""
+    """The guardian's whole life; never returns. It leaves the wrapper's session,
+    so a signal to the wrapper's whole process group (Ctrl-C, or a scheduler
+    killing the job's group) does not take it down with the wrapper."""
+    os.setsid()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
     groups: set[int] = set()

@@ -29,13 +29,16 @@ from tests.wrapper.conftest import (
 pytestmark = pytest.mark.usefixtures("no_slurm")
 
 
-def start_wrapper(layout, selection, batches) -> subprocess.Popen[str]:
+def start_wrapper(
+    layout, selection, batches, *, new_session: bool = False
+) -> subprocess.Popen[str]:
     return subprocess.Popen(
         wrapper_argv(layout, selection, batches),
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        start_new_session=new_session,
     )
 
 
@@ -147,15 +150,21 @@ def test_concurrent_wrappers_never_share_a_core(tmp_path: Path) -> None:
 SLEEPER = "sh -c 'test -e done.flag && exit 0; sleep 30 & echo $! > sleeper.pid; wait'"
 
 
-def test_kill_9_leaves_no_orphan_and_resume_finishes(tmp_path: Path) -> None:
+@pytest.mark.parametrize("whole_group", [False, True])
+def test_kill_9_leaves_no_orphan_and_resume_finishes(
+    tmp_path: Path, whole_group: bool
+) -> None:
     exp = tmp_path / "exp"
     exp.mkdir()
     layout = make_run(tmp_path / "run", [["true", SLEEPER]], experiment_dir=exp)
     selection = write_selection(layout, resume=True, kill_grace_sec=0.2)
-    wrapper = start_wrapper(layout, selection, [0])
+    wrapper = start_wrapper(layout, selection, [0], new_session=whole_group)
     wait_for(exp / "sleeper.pid")
     sleeper = int((exp / "sleeper.pid").read_text())
-    wrapper.send_signal(signal.SIGKILL)
+    if whole_group:
+        os.killpg(wrapper.pid, signal.SIGKILL)
+    else:
+        wrapper.send_signal(signal.SIGKILL)
     wrapper.wait(timeout=10)
     assert not process_alive(sleeper, within_sec=5)
 

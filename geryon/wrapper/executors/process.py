@@ -1,33 +1,23 @@
-"""The ``process`` executor: each command is a child ``bash -c`` in its own group."""
+"""The ``process`` executor: each command is a child ``bash -c`` in its own process
+group, pinned to its claimed CPUs from the moment it exists. When the command ends,
+whatever it left running in its group is killed; when the wrapper is killed, its
+watchdog kills the groups (:mod:`geryon.wrapper.watchdog`)."""
 
 from __future__ import annotations
 
 import signal
 import subprocess
 import time
-from collections.abc import Callable
 
 from geryon.timefmt import utc_now
 from geryon.wrapper.cores import (
+    affinity_for_children,
     affinity_supported,
-    pin_current_process,
     thread_environment,
 )
 from geryon.wrapper.executors import ExecContext
 from geryon.wrapper.launch import Launch, Outcome
-from geryon.wrapper.proc import die_with_parent, signal_group
-
-
-def child_setup(cpus: list[int]) -> Callable[[], None]:
-    """Runs in the forked child before ``exec``: pinning here is race-free (nothing
-    of the command has started yet), and the death signal stops the command when
-    the wrapper is killed."""
-
-    def setup() -> None:
-        pin_current_process(cpus)
-        die_with_parent()
-
-    return setup
+from geryon.wrapper.proc import signal_group
 
 
 class ProcessUnit:
@@ -41,7 +31,11 @@ class ProcessUnit:
         launch.stdout_path.parent.mkdir(parents=True, exist_ok=True)
         self.start_time = utc_now()
         self.started = time.monotonic()
-        with launch.stdout_path.open("wb") as out, launch.stderr_path.open("wb") as err:
+        with (
+            launch.stdout_path.open("wb") as out,
+            launch.stderr_path.open("wb") as err,
+            affinity_for_children(cores),
+        ):
             self.popen = subprocess.Popen(
                 ["bash", "-c", launch.command],
                 cwd=context.cwd,
@@ -50,7 +44,6 @@ class ProcessUnit:
                 stdout=out,
                 stderr=err,
                 process_group=0,
-                preexec_fn=child_setup(cores),
             )
         self.pgid = self.pid = self.popen.pid
         self.session: str | None = None

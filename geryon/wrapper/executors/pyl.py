@@ -30,10 +30,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from geryon.errors import GeryonError
 from geryon.timefmt import utc_now
+from geryon.wrapper.cores import pin_current_process
 from geryon.wrapper.executors import ExecContext
 from geryon.wrapper.executors.driven import (
     driver_argv,
@@ -42,9 +44,8 @@ from geryon.wrapper.executors.driven import (
     remove_driver_files,
     write_driver_spec,
 )
-from geryon.wrapper.executors.process import child_setup
 from geryon.wrapper.launch import Launch, Outcome
-from geryon.wrapper.proc import signal_group
+from geryon.wrapper.proc import die_with_parent, signal_group
 
 log = logging.getLogger("geryon.wrapper.pylauncher")
 
@@ -61,6 +62,18 @@ else:
         "commands.txt", int(sys.argv[2]), cores="file", workdir="stamps", delay={tick}
     )
 """
+
+
+def child_setup(cpus: list[int]) -> Callable[[], None]:
+    """The launcher's ``preexec_fn``: pin it (its commands inherit the CPUs) and have
+    it killed when the wrapper dies. It runs once per wave, so the slower spawn
+    path a ``preexec_fn`` forces does not matter here."""
+
+    def setup() -> None:
+        pin_current_process(cpus)
+        die_with_parent()
+
+    return setup
 
 
 def in_slurm_allocation() -> bool:
