@@ -33,41 +33,57 @@ Word = tuple[str, str]  # (dotted key, shell word)
 
 
 @dataclass(frozen=True)
+class Group:
+    """The override words of the leaves under one top-level key, sorted by key."""
+
+    words: tuple[Word, ...]
+    text: str  # the words joined by spaces
+
+
+@dataclass(frozen=True)
 class Rendered:
     """Pieces of one merge state's params, per top-level key."""
 
     fragments: dict[str, str]
-    words: dict[str, tuple[Word, ...]]
+    groups: dict[str, Group]
 
 
 EMPTY = Rendered({}, {})
 
 
 class Renderer:
-    """Builds :class:`Rendered` pieces and assembles configs from them."""
+    """Builds :class:`Rendered` pieces and assembles configs from them.
 
-    def __init__(self, base_command: str) -> None:
+    ``top_keys`` are all top-level keys params can have (defaults, options and
+    ``wandb``). Words ordered by dotted key (I13) are the groups in top-level key
+    order unless a key is a prefix of another one followed by a character that
+    sorts before ``.`` (``a`` and ``a-b``); only then is every config's word list
+    sorted as a whole.
+    """
+
+    def __init__(self, base_command: str, top_keys: Iterable[str] = ()) -> None:
         self.base_command = base_command
         self.memo: dict[tuple[str, type, Any], str] = {}
         self.key_json: dict[str, str] = {}
         self.tag_values: dict[str, str] = {}
-        self.piece_cache: dict[tuple[str, int], tuple[Any, str, tuple[Word, ...]]] = {}
+        self.piece_cache: dict[tuple[str, int], tuple[Any, str, Group]] = {}
+        self.groups_in_order = _groups_follow_key_order({*top_keys, "wandb"})
 
     def update(
         self, parent: Rendered, params: dict[str, Any], touched: Iterable[str]
     ) -> Rendered:
         """Pieces of ``params``, re-rendering only the ``touched`` top-level keys."""
         fragments = dict(parent.fragments)
-        words = dict(parent.words)
+        groups = dict(parent.groups)
         for key in touched:
             if key in params:
-                fragments[key], words[key] = self.pieces(key, params[key])
+                fragments[key], groups[key] = self.pieces(key, params[key])
             else:
                 fragments.pop(key, None)
-                words.pop(key, None)
-        return Rendered(fragments, words)
+                groups.pop(key, None)
+        return Rendered(fragments, groups)
 
-    def pieces(self, key: str, value: Any) -> tuple[str, tuple[Word, ...]]:
+    def pieces(self, key: str, value: Any) -> tuple[str, Group]:
         """Fragment and words of one top-level key, cached per value object.
 
         Merged params share option sub-trees (see :mod:`.merge`), so the same
@@ -78,11 +94,16 @@ class Renderer:
         if cached is not None and cached[0] is value:
             return cached[1], cached[2]
         fragment = self.fragment(key, value)
-        words = self.words_of(key, value)
+        group = self.group(self.words_of(key, value))
         if len(self.piece_cache) >= _PIECE_LIMIT:
             self.piece_cache.clear()
-        self.piece_cache[(key, id(value))] = (value, fragment, words)
-        return fragment, words
+        self.piece_cache[(key, id(value))] = (value, fragment, group)
+        return fragment, group
+
+    @staticmethod
+    def group(words: Iterable[Word]) -> Group:
+        ordered = tuple(sorted(words))
+        return Group(ordered, " ".join([word for _, word in ordered]))
 
     def words_of(self, key: str, value: Any) -> tuple[Word, ...]:
         """The override words of the leaves under one top-level key."""
@@ -149,19 +170,23 @@ class Renderer:
             + ",".join([wandb_fragment if k == "wandb" else fragments[k] for k in keys])
             + "}"
         )
-        words = [
-            word
-            for key, group in rendered.words.items()
-            if key != "wandb"
-            for word in group
-        ]
-        if rest:
-            words.extend(self.words_of("wandb", rest))
+        words = list(self.words_of("wandb", rest)) if rest else []
         words.append(("wandb.name", shlex.quote(override_word("wandb.name", name))))
         words.append(("wandb.tags", self.tags_word(tags)))
+        wandb = self.group(words)
+        return params_json, self.command(rendered.groups, keys, wandb)
+
+    def command(self, groups: dict[str, Group], keys: list[str], wandb: Group) -> str:
+        """I17: the base command and every override word in dotted-key order."""
+        if self.groups_in_order:
+            texts = [wandb.text if k == "wandb" else groups[k].text for k in keys]
+            return " ".join([self.base_command, *texts])
+        words = [
+            w for key, group in groups.items() if key != "wandb" for w in group.words
+        ]
+        words.extend(wandb.words)
         words.sort()
-        command = " ".join([self.base_command, *(word for _, word in words)])
-        return params_json, command
+        return " ".join([self.base_command, *[word for _, word in words]])
 
     def tags_word(self, tags: list[str]) -> str:
         items = []
@@ -171,6 +196,18 @@ class Renderer:
                 text = self.tag_values[tag] = override_value(tag)
             items.append(text)
         return shlex.quote("++wandb.tags=[" + ",".join(items) + "]")
+
+
+def _groups_follow_key_order(keys: set[str]) -> bool:
+    """False when a key is a prefix of another, followed by a character below ``.``.
+
+    Then ``a-b`` sorts between ``a`` and ``a.x``, so group order is not key order.
+    """
+    return not any(
+        other != key and other.startswith(key) and other[len(key)] < "."
+        for key in keys
+        for other in keys
+    )
 
 
 def _memo_key(dotted: str, leaf: Any) -> tuple[str, type, Any]:

@@ -78,7 +78,7 @@ class ConfigStream:
         self.predicate_stats = PredicateStats(experiment.predicates, self.file)
         self.result = StreamResult()
         self.uniform_order = _uniform_order(experiment)
-        self.renderer = Renderer(experiment.base_command)
+        self.renderer = Renderer(experiment.base_command, _top_keys(experiment))
         self.merge_context = MergeContext(experiment.merge, self.file)
         defaults = initial_state(experiment.default_params)
         try:
@@ -261,6 +261,15 @@ class ConfigStream:
             key_path="constraints",
             hint="Loosen the include/exclude rules or predicates",
         )
+
+
+def _top_keys(experiment: Experiment) -> set[str]:
+    """Every top-level params key a config can have."""
+    keys = set(experiment.default_params)
+    for pack in experiment.packs:
+        for option in pack.options:
+            keys.update(option.params)
+    return keys
 
 
 def _selected(combo: tuple[Option, ...] | list[Option]) -> str:

@@ -366,3 +366,9 @@ def test_params_keys_hydra_cannot_read_are_config_errors(where: str) -> None:
         stream_of(document)
     assert caught.value.key_path == expected
     assert caught.value.file == "/exp/experiment.yaml"
+
+
+def test_i13_words_sorted_by_full_key_when_a_key_prefixes_another() -> None:
+    document = packs_doc([{"id": "a", "params": {"a": {"x": 1}, "a-b": 2, "a_c": 3}}])
+    command = stream_of(document).result.preview[0]["command"]
+    assert command.split()[2:5] == ["++a-b=2", "++a.x=1", "++a_c=3"]
