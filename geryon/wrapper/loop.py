@@ -5,6 +5,7 @@ outcome to the task as soon as it is known."""
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections import deque
 from collections.abc import Callable
@@ -21,8 +22,10 @@ log = logging.getLogger("geryon.wrapper.loop")
 # A killed command that has not exited this long after SIGKILL aborts the task
 # (spec E23): something outside the wrapper's reach holds it.
 KILL_ABORT_SEC = 10.0
-# How often to retry claiming CPUs that other wrappers hold.
-CORE_RETRY_SEC = 0.02
+# How often to retry claiming CPUs that other wrappers hold. Claims are
+# all-or-nothing, so two wrappers that each need several CPUs could keep taking
+# one each and giving it back in step; a random spread breaks the rhythm.
+CORE_RETRY_SEC = (0.01, 0.03)
 
 
 @dataclass
@@ -88,7 +91,7 @@ class WaveLoop:
             if pending or running:
                 wait = self.executor.poll_interval_sec
                 if blocked:
-                    wait = min(wait, CORE_RETRY_SEC)
+                    wait = min(wait, random.uniform(*CORE_RETRY_SEC))
                 self.waker.wait(min(wait, delay))
         return result
 

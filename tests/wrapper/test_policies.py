@@ -126,25 +126,35 @@ AFFINITY = (
 )
 
 
-def test_concurrent_wrappers_never_share_a_core(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("cores_per_task", "max_concurrent"), [(1, 2), (2, 1)])
+def test_concurrent_wrappers_never_share_a_core(
+    tmp_path: Path, cores_per_task: int, max_concurrent: int
+) -> None:
     command = f"{shlex.quote(sys.executable)} -c {shlex.quote(AFFINITY)}"
-    layout = make_run(tmp_path / "run", [[command] * 6, [command] * 6])
-    selection = write_selection(layout, cores="0-1", max_concurrent_tasks=2)
+    layout = make_run(tmp_path / "run", [[command] * 5, [command] * 5])
+    selection = write_selection(
+        layout,
+        cores="0-1",
+        cores_per_task=cores_per_task,
+        max_concurrent_tasks=max_concurrent,
+    )
     procs = [start_wrapper(layout, selection, [b]) for b in (0, 1)]
     assert [p.wait(timeout=60) for p in procs] == [0, 0]
     spans = []
     for record in results(layout):
         report = json.loads(Path(record["stdout_path"]).read_text())
         assert report["cores"] == record["assigned_cores"]
+        assert len(report["cores"]) == cores_per_task
         spans.append(report)
     overlapping = [
         (a, b)
         for a, b in itertools.combinations(spans, 2)
         if a["start"] < b["end"] and b["start"] < a["end"]
     ]
-    assert overlapping, "the commands never ran at the same time"
     for a, b in overlapping:
         assert not set(a["cores"]) & set(b["cores"])
+    # With one CPU per command the two wrappers do run side by side.
+    assert bool(overlapping) == (cores_per_task == 1)
 
 
 SLEEPER = "sh -c 'test -e done.flag && exit 0; sleep 30 & echo $! > sleeper.pid; wait'"
