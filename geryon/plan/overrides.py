@@ -31,8 +31,14 @@ keys such as ``1`` or ``true`` that Hydra would turn into a number or a boolean)
 strings cannot contain NUL or lone surrogates; and a whole command may not exceed
 :data:`MAX_COMMAND_BYTES`.
 
-A top-level key that names one of the app's config *groups* stays what it is on any
-Hydra command line: ``++optimizer=adam`` selects the group option ``adam``.
+Not an error but worth knowing: Hydra parses a list value in time quadratic in its
+length (measured in-process with hydra-core 1.3.8: 1,000 items 0.3 s, 2,000 items
+1.1 s, 20,000 items 137 s), so long lists belong in a file the program reads.
+
+Hydra refuses ``++`` for the app's config *groups* ("force-add of config groups is
+not supported"). Keys that select a group option are therefore listed in
+``group_keys`` of :func:`render_command` and written as :func:`group_word`
+(``optimizer=adam``, ``model/encoder=vit``).
 Versions studied and tested: hydra-core 1.3.8, omegaconf 2.3.1.
 """
 
