@@ -195,3 +195,17 @@ def test_background_programs_do_not_outlive_their_command(
     proc = run_wrapper(layout, write_selection(layout, executor=executor), [0])
     assert proc.returncode == 0, proc.stderr
     assert not process_alive(int((exp / "bg.pid").read_text()))
+
+
+def test_pylauncher_in_an_unknown_slurm_cluster_runs_locally(tmp_path: Path) -> None:
+    layout = make_run(tmp_path / "run", [["true", "true"]])
+    selection = write_selection(layout, executor="pylauncher")
+    proc = run_wrapper(
+        layout, selection, [0], SLURM_NODELIST="localhost", SLURM_CPUS_ON_NODE="2"
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert [r["status"] for r in results(layout)] == ["success", "success"]
+    (log,) = (layout.exec_dir / "batch_logs" / "task_local_0").glob("pylauncher_*.log")
+    assert (
+        "PyLauncher does not know this cluster; using LocalLauncher" in log.read_text()
+    )

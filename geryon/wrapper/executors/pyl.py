@@ -52,10 +52,18 @@ log = logging.getLogger("geryon.wrapper.pylauncher")
 # PyLauncher sleeps this long between scheduling ticks (its default is 0.5 s).
 TICK_SEC = 0.05
 
+# ClassicLauncher finds the allocation's hosts through PyLauncher's table of TACC
+# and PACE clusters; elsewhere ClusterName() is None and HostListByName() fails
+# with a TypeError (PyLauncher 4.0, checked here). On such clusters the wave runs
+# with LocalLauncher on the batch job's node, which is where Snakemake put the job.
 _SCRIPT = """\
 import sys
 from pylauncher import pylauncher
-if sys.argv[1] == "classic":
+mode = sys.argv[1]
+if mode == "classic" and pylauncher.ClusterName() is None:
+    print("geryon: PyLauncher does not know this cluster; using LocalLauncher", flush=True)
+    mode = "local"
+if mode == "classic":
     pylauncher.ClassicLauncher("commands.txt", cores="file", workdir="stamps", delay={tick})
 else:
     pylauncher.LocalLauncher(
