@@ -60,6 +60,12 @@ def write_plan(layout: RunLayout, num_configs: int) -> list[str]:
             }
             handle.write(canonical.dumps(record) + "\n")
     num_batches = (num_configs + BATCH_SIZE - 1) // BATCH_SIZE
+    with layout.batches_jsonl.open("w", encoding="ascii") as handle:
+        for batch in range(num_batches):
+            count = min(BATCH_SIZE, num_configs - batch * BATCH_SIZE)
+            path = f"plan/batches/batch_{batch:03d}.txt"
+            record = {"batch_index": batch, "num_commands": count, "path": path}
+            handle.write(canonical.dumps(record) + "\n")
     info = {"run_id": RUN_ID, "run_root": str(layout.root), "num_batches": num_batches}
     layout.run_json.write_text(canonical.dumps(info) + "\n", encoding="ascii")
     return ids

@@ -10,17 +10,23 @@ are parsed with ``json.loads``. Selected options are read only when a grouping
 from __future__ import annotations
 
 import json
+import mmap
+import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from geryon.errors import ConfigError
 from geryon.layout import RunLayout
+from geryon.storage import read_jsonl
 
 _HEAD = re.compile(
     rb'^\{"batch_index":(\d+),"command":"[^\n]*?","config_id":"([^"\\\n]*)",'
     rb'"line_index":(\d+),',
 )
+_ID_KEY = b'","config_id":"'
+_ID_END = b'","line_index":'
 _OPTIONS = re.compile(rb'[^\n]*,"selected_options":(\{[^{}\n]*\})')
 
 
@@ -64,6 +70,10 @@ def load_planned(layout: RunLayout, *, with_options: bool = False) -> PlannedCon
             hint="Has 'plan' been run for this run directory? Run "
             "'geryon plan --experiment <yaml> --out <dir> --batch-size <n>' first",
         )
+    if not with_options:
+        fast = _fast_planned(layout)
+        if fast is not None:
+            return fast
     planned = PlannedConfigs(options=[] if with_options else None)
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
@@ -71,6 +81,53 @@ def load_planned(layout: RunLayout, *, with_options: bool = False) -> PlannedCon
                 _add_line(planned, line, number, path_text=str(path))
     planned.num_batches = _count_batches(layout, planned)
     return planned
+
+
+def _fast_planned(layout: RunLayout) -> PlannedConfigs | None:
+    """Config ids by ``bytes.find`` alone, batch and line indices from ``batches.jsonl``.
+
+    The planner writes configs in batch and line order (spec I19), so the n-th id
+    of a batch of ``num_commands`` configs has line n. Any surprise (an id that is
+    not 40 characters followed by ``line_index``, counts that disagree, a
+    duplicate id) returns None and the caller reads every line.
+    """
+    try:
+        batches = [
+            (int(b["batch_index"]), int(b["num_commands"]))
+            for b in read_jsonl(layout.batches_jsonl, strict=True)
+        ]
+    except (OSError, KeyError, TypeError, ValueError, ConfigError):
+        return None
+    ids = _ids_in_file_order(layout.configs_jsonl)
+    if ids is None or len(ids) != sum(count for _, count in batches):
+        return None
+    planned = PlannedConfigs(config_ids=ids)
+    planned.position = {config_id: n for n, config_id in enumerate(ids)}
+    if len(planned.position) != len(ids):
+        return None
+    for batch, count in batches:
+        planned.batch_of.extend([batch] * count)
+        planned.line_of.extend(range(count))
+    planned.num_batches = _count_batches(layout, planned)
+    return planned
+
+
+def _ids_in_file_order(path: Path) -> list[str] | None:
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return []
+        data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    with data:
+        find = data.find
+        ids = []
+        pos = find(_ID_KEY)
+        while pos >= 0:
+            start = pos + len(_ID_KEY)
+            if data[start + 40 : start + 40 + len(_ID_END)] != _ID_END:
+                return None
+            ids.append(data[start : start + 40].decode("ascii"))
+            pos = find(_ID_KEY, start + 40)
+    return ids
 
 
 def _add_line(

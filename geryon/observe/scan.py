@@ -199,7 +199,7 @@ class _Scanner:
                 or m3 is None
                 or data[eol - 1] != _CLOSE_BRACE
                 or find(b'{"', pos + 1, c) >= 0
-                or find(_CONFIG_KEY, c + 15, eol) >= 0
+                or find(_CONFIG_KEY, m2.end(), s) >= 0
             ):
                 self._fallback(file_index, path, data[pos:eol], pos, number)
                 pos = eol + 1
@@ -273,18 +273,24 @@ class _Scanner:
             counts = scan.by_batch.setdefault(int(batch), {})
             text = status.decode("utf-8")
             counts[text] = counts.get(text, 0) + count
+        words: dict[bytes | None, str | None] = {None: None}
+        latest = scan.latest
         for cid, item in self.latest.items():
             end, begin, status, reason, dur, file_index, offset, attempts = item
-            scan.latest[cid.decode("utf-8")] = Latest(
-                end_time=end.decode("ascii"),
-                start_time=begin.decode("ascii"),
-                attempt_id=None,
-                status=status.decode("utf-8"),
-                reason=reason.decode("utf-8") if reason is not None else None,
-                duration_sec=None if dur == b"null" else float(dur),
-                file_index=file_index,
-                offset=offset,
-                attempts=attempts,
+            for raw in (status, reason):
+                if raw not in words:
+                    words[raw] = raw.decode("utf-8")
+            # Positional arguments: this runs once per config (a million times).
+            latest[cid.decode("utf-8")] = Latest(
+                end.decode("ascii"),
+                begin.decode("ascii"),
+                None,
+                words[status] or "",
+                words[reason],
+                None if dur == b"null" else float(dur),
+                file_index,
+                offset,
+                attempts,
             )
         for record, file_index, offset in self.slow:
             _add_slow(scan, record, file_index, offset, self.count_batches)

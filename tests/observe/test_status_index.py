@@ -287,3 +287,15 @@ def test_status_table_shows_progress_failures_and_next_command(
     assert "RuntimeError: out of luck" in text
     assert "99.5" in text
     assert f"next: geryon recover --run {run4.root} --status failed,missing" in text
+
+
+def test_fast_and_full_plan_readers_agree(tmp_path: Path) -> None:
+    from geryon.observe.planned import load_planned
+
+    run = make_run(tmp_path, options=[{"p": str(n)} for n in range(7)], batch_size=3)
+    fast = load_planned(run.layout)
+    full = load_planned(run.layout, with_options=True)
+    assert fast.config_ids == full.config_ids == run.ids()
+    assert fast.batch_of == full.batch_of == [0, 0, 0, 1, 1, 1, 2]
+    assert fast.line_of == full.line_of == [0, 1, 2, 0, 1, 2, 0]
+    assert fast.num_batches == full.num_batches == 3
