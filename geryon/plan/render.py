@@ -21,7 +21,7 @@ import bisect
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from geryon import canonical
 from geryon.plan.overrides import flatten_params, override_value, override_word
@@ -40,9 +40,8 @@ class Group:
     text: str  # the words joined by spaces
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """Pieces of one merge state's params, per top-level key."""
+class Rendered(NamedTuple):
+    """Pieces of one merge state's params, per top-level key (one per config)."""
 
     fragments: dict[str, str]
     groups: dict[str, Group]
