@@ -131,7 +131,14 @@ def show_report(report: ExecutionReport, output_format: str) -> None:
         emit_json(report.to_json())
         return
     out = console()
-    out.print(settings_table(report.to_json()))
+    payload = report.to_json()
+    out.print(settings_table(payload))
+    if payload["profile"]:
+        out.print(
+            f"profile: {payload['profile']} ({payload['profiles_file']})",
+            highlight=False,
+            soft_wrap=True,
+        )
     for command in report.snakemake["commands"]:
         out.print(f"snakemake: {command}", soft_wrap=True, highlight=False)
     if report.dry_run:

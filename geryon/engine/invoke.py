@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shlex
+import signal
 import subprocess
 import sys
 import threading
@@ -182,10 +183,17 @@ class SnakemakeRun:
                 target=self._pump, args=(process.stdout, sink), daemon=True
             )
             pump.start()
-            while on_tick is not None and process.poll() is None:
-                on_tick()
-                time.sleep(tick_sec)
-            process.wait()
+            try:
+                while on_tick is not None and process.poll() is None:
+                    on_tick()
+                    time.sleep(tick_sec)
+                process.wait()
+            except KeyboardInterrupt:
+                # Let Snakemake stop its jobs cleanly before geryon exits (130).
+                log.warning("interrupted: waiting for Snakemake to stop its jobs")
+                process.send_signal(signal.SIGINT)
+                process.wait()
+                raise
             pump.join()
         self.exit_code = process.returncode
         return process.returncode

@@ -104,7 +104,11 @@ def task_summaries(
     summaries = []
     for events in sorted(layout.exec_dir.glob("batch_logs/task_*/task.events.jsonl")):
         for event in read_jsonl(events):
-            if event.get("event") != "task_end" or str(event.get("time", "")) < since:
+            # Compare whole seconds: the events' own time format may add a fraction.
+            if (
+                event.get("event") != "task_end"
+                or str(event.get("time", ""))[:19] < since[:19]
+            ):
                 continue
             summary = event.get("summary")
             if (

@@ -36,7 +36,7 @@ from geryon.engine.runlock import run_lock
 from geryon.engine.selection import ConfigChoice, Selection, build_selection
 from geryon.engine.snakefile import chunks, write_snakefiles
 from geryon.errors import ConfigError, RunLockedError
-from geryon.layout import RunLayout
+from geryon.layout import RunLayout, batch_name
 from geryon.profiles import ResolvedSettings, resolve_run_settings, select_profile
 from geryon.storage import write_json_atomic, write_text_atomic
 
@@ -170,18 +170,33 @@ def _run(plan: _Plan, request: ExecutionRequest) -> ExecutionReport:
     log_file = (
         layout.exec_dir / "snakemake_logs" / f"snakemake_{timefmt.compact_stamp()}.log"
     )
-    exit_code = _run_chunks(plan, log_file, echo=request.echo_snakemake)
+    exit_code = _run_chunks(
+        plan, log_file, echo=request.echo_snakemake, extra=bool(request.snakemake_args)
+    )
     return _report(
         plan, dry_run=False, snakemake_exit=exit_code, log_file=log_file, since=started
     )
 
 
-def _run_chunks(plan: _Plan, log_file: Path, *, echo: bool) -> int:
-    """Run the Snakefile(s) in order; the worst exit code wins."""
+def _run_chunks(plan: _Plan, log_file: Path, *, echo: bool, extra: bool) -> int:
+    """Run the Snakefile(s) in order; the worst exit code wins.
+
+    A chunk whose batches all have their marker is not started at all (unless
+    the user passed Snakemake flags): Snakemake would only say "nothing to be
+    done", after several seconds of start-up.
+    """
     unlock_if_stale(plan.snakefiles[0], plan.layout.exec_dir)
     worst = 0
     dashboard = Dashboard(plan.layout, plan.selection) if plan.dashboard else None
-    for command in plan.commands:
+    parts = chunks(plan.selection.batch_indices)
+    for command, batches in zip(plan.commands, parts, strict=True):
+        if batches and not extra and _all_marked(plan, batches):
+            log.info(
+                "batches %s..%s are done; Snakemake not started",
+                batches[0],
+                batches[-1],
+            )
+            continue
         run = SnakemakeRun(
             command, log_file, plan.layout.exec_dir, echo=echo and dashboard is None
         )
@@ -199,6 +214,14 @@ def _run_chunks(plan: _Plan, log_file: Path, *, echo: bool) -> int:
             )
         worst = max(worst, code)
     return worst
+
+
+def _all_marked(plan: _Plan, batches: tuple[int, ...]) -> bool:
+    markers = plan.layout.markers_dir / plan.selection.selection_id
+    incomplete = plan.layout.exec_dir / ".snakemake" / "incomplete"
+    if incomplete.is_dir() and any(incomplete.iterdir()):
+        return False
+    return all((markers / f"{batch_name(b)}.done").is_file() for b in batches)
 
 
 def _report(

@@ -8,6 +8,14 @@ where Snakemake's batch markers live (``exec/markers/<selection_id>/``):
   with a marker are not run again, and the wrapper resumes the others;
 * a selection of configs (``--config-id``, ``--retry-file``) gets a fresh id per
   execution, because asking for a config again means running it again.
+
+Deliberate differences from upstream (spec section 12):
+
+* Q25: a selection of configs runs only the batches that hold them (upstream
+  visits every batch);
+* Q26: ids named explicitly (``--config-id``, or a retry file's
+  ``explicit_config_ids``) are listed in ``explicit_config_ids`` and the wrapper
+  never skips them for resume, even when a retry file forces resume on.
 """
 
 from __future__ import annotations

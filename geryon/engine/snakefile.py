@@ -133,9 +133,9 @@ def _resources_block(values: dict[str, int | str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def chunks(
-    batches: tuple[int, ...], size: int = CHUNK_BATCHES
-) -> list[tuple[int, ...]]:
+def chunks(batches: tuple[int, ...], size: int | None = None) -> list[tuple[int, ...]]:
+    """Consecutive groups of at most ``size`` (default :data:`CHUNK_BATCHES`) batches."""
+    size = size or CHUNK_BATCHES
     return [batches[i : i + size] for i in range(0, len(batches), size)] or [()]
 
 

@@ -64,12 +64,17 @@ def test_all_success_exit_0_and_power_user_snakemake(
     assert report["configs"] == {"selected": 3, "success": 3}
     assert len(records(root)) == 3
 
+    # Again: every batch has its marker, so Snakemake is not even started.
+    code, report = run_json(capsys, "--run", str(root))
+    assert code == 0
+    assert len(list((root / "exec" / "snakemake_logs").iterdir())) == 1
+    assert len(records(root)) == 3
+
     # The generated Snakefile runs from any directory; on a finished run there
     # is nothing to do.
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     snakefile = root / "exec" / "Snakefile"
-    started = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "snakemake", "-s", str(snakefile), "--cores", "2"],
         cwd=elsewhere,
@@ -79,7 +84,6 @@ def test_all_success_exit_0_and_power_user_snakemake(
     )
     assert done.returncode == 0, done.stderr
     assert "Nothing to be done" in done.stdout + done.stderr
-    assert time.monotonic() - started < 30
     assert len(records(root)) == 3
 
 
@@ -218,3 +222,21 @@ def test_kill_9_then_resume_loses_nothing_and_repeats_no_success(make_plan) -> N
     successes = Counter(r["config_id"] for r in final if r["status"] == "success")
     assert set(successes) == set(config_ids(root))
     assert max(successes.values()) == 1
+
+
+def test_chunked_selection_runs_chunk_after_chunk(
+    make_plan, capsys, monkeypatch
+) -> None:
+    """Big selections run as several Snakefiles in order (here: 2 batches each)."""
+    monkeypatch.setattr("geryon.engine.snakefile.CHUNK_BATCHES", 2)
+    root = make_plan(["true", "true", "exit 5"], batch_size=1)
+    code, report = run_json(capsys, "--run", str(root))
+    assert code == 1
+    assert len(report["snakemake"]["commands"]) == 2
+    assert [Path(p).name for p in report["snakemake"]["snakefiles"]] == [
+        "Snakefile_0000",
+        "Snakefile_0001",
+    ]
+    assert report["configs"] == {"selected": 3, "success": 2, "failed": 1}
+    saved = (root / "exec" / "snakemake_command.txt").read_text().splitlines()
+    assert saved == report["snakemake"]["commands"]

@@ -1,0 +1,134 @@
+"""Execution overhead of geryon on the local Snakemake backend, against xargs.
+
+Two workloads, each run both ways in one invocation on this machine:
+
+1. 2,000 x ``true`` (batch size 100): ``geryon launch`` end to end (plan + run)
+   versus the same planned command lines through ``xargs -P 2``;
+2. 200 runs of a minimal Hydra app (batch size 100), both ways.
+
+Targets: >= 200 configs/s end to end for ``true``; the Hydra app's wall time at
+most 1.15x that of ``xargs -P 2``. Usage::
+
+    uv run python bench/run_overhead.py [--true-configs 2000] [--hydra-configs 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HYDRA_APP = """
+import hydra
+from omegaconf import DictConfig
+
+
+@hydra.main(version_base=None, config_path=None)
+def main(cfg: DictConfig) -> None:
+    pass
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def experiment_yaml(program: str, args: list[str], configs: int) -> str:
+    """Two packs whose product has ``configs`` configs (a multiple of 10)."""
+    outer, inner = configs // 10, 10
+    lines = [
+        "schema: {version: 4}",
+        f"command: {{program: {json.dumps(program)}, args: {json.dumps(args)}}}",
+        "select:",
+        "  packs:",
+    ]
+    for name, count in (("a", outer), ("b", inner)):
+        lines += [f"    - name: {name}", "      options:"]
+        lines += [
+            f"        - {{id: {name}{i}, params: {{{name}: {i}}}}}"
+            for i in range(count)
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def geryon_launch(experiment: Path, out: Path, batch_size: int) -> tuple[float, Path]:
+    geryon = str(Path(sys.executable).parent / "geryon")
+    command = [
+        geryon, "launch", "--experiment", str(experiment), "--out", str(out),
+        "--batch-size", str(batch_size), "--skip-validate", "--format", "json",
+        "--max-concurrent-tasks", "1",
+    ]  # fmt: skip
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        sys.exit(f"geryon launch failed ({done.returncode}):\n{done.stderr[-3000:]}")
+    payload = json.loads(done.stdout)
+    success = payload["execution"]["configs"].get("success", 0)
+    if success != payload["plan"]["total_configs"]:
+        sys.exit(f"only {success} configs succeeded")
+    return wall, Path(payload["plan"]["run_root"])
+
+
+def xargs_run(run_root: Path, scratch: Path) -> float:
+    """The planned command lines, each with its own hydra.run.dir, 2 at a time."""
+    lines = []
+    for number, line in enumerate((run_root / "plan" / "configs.jsonl").open()):
+        command = json.loads(line)["command"]
+        lines.append(f"{command} hydra.run.dir={scratch}/cmd_{number}")
+    started = time.perf_counter()
+    subprocess.run(
+        ["xargs", "-d", "\n", "-P", "2", "-I", "CMD", "bash", "-c", "CMD"],
+        input="\n".join(lines) + "\n",
+        text=True,
+        check=True,
+        cwd=run_root,
+    )
+    return time.perf_counter() - started
+
+
+def compare(name: str, program: str, args: list[str], configs: int, work: Path) -> dict:
+    folder = work / name
+    folder.mkdir()
+    experiment = folder / "experiment.yaml"
+    experiment.write_text(experiment_yaml(program, args, configs))
+    geryon_wall, run_root = geryon_launch(experiment, folder / "out", 100)
+    xargs_wall = xargs_run(run_root, folder / "xargs")
+    return {
+        "workload": name,
+        "configs": configs,
+        "geryon_wall_s": round(geryon_wall, 2),
+        "geryon_configs_per_s": round(configs / geryon_wall, 1),
+        "xargs_wall_s": round(xargs_wall, 2),
+        "xargs_configs_per_s": round(configs / xargs_wall, 1),
+        "ratio_geryon_over_xargs": round(geryon_wall / xargs_wall, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--true-configs", type=int, default=2000)
+    parser.add_argument("--hydra-configs", type=int, default=200)
+    options = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="geryon-bench-") as tmp:
+        work = Path(tmp)
+        app = work / "app.py"
+        app.write_text(HYDRA_APP)
+        results = [
+            compare("true", "true", [], options.true_configs, work),
+            compare("hydra", sys.executable, [str(app)], options.hydra_configs, work),
+        ]
+    for result in results:
+        print(json.dumps(result))
+    true_rate = results[0]["geryon_configs_per_s"]
+    hydra_ratio = results[1]["ratio_geryon_over_xargs"]
+    print(f"true: {true_rate} configs/s end to end (target >= 200)")
+    print(f"hydra app: geryon/xargs wall ratio {hydra_ratio} (target <= 1.15)")
+
+
+if __name__ == "__main__":
+    main()
