@@ -51,30 +51,39 @@ def run_lock_held(layout: RunLayout) -> bool:
     """True when some process holds the run lock (``flock`` or POSIX lock)."""
     path = run_lock_path(layout)
     try:
-        inode = path.stat().st_ino
+        info = path.stat()
     except FileNotFoundError:
         return False
-    held = _lock_in_proc_locks(inode, path.stat().st_dev)
-    if held is not None:
-        return held
-    return _flock_probe(path)
+    held = _lock_in_proc_locks(info.st_ino, info.st_dev)
+    if held is None:
+        return _flock_probe(path)
+    return held
 
 
 def _lock_in_proc_locks(inode: int, device: int) -> bool | None:
-    """Look the inode up in ``/proc/locks``; None when that file is unavailable."""
+    """Look the lock file up in ``/proc/locks``.
+
+    True for a lock on the same device and inode; None (ask ``flock`` instead)
+    when ``/proc/locks`` is unreadable or only the inode matches, as happens on
+    overlay file systems that report another device number there.
+    """
     try:
         text = Path("/proc/locks").read_text(encoding="ascii", errors="replace")
     except OSError:
         return None
-    wanted = f"{os.major(device):02x}:{os.minor(device):02x}:{inode}"
+    exact = f"{os.major(device):02x}:{os.minor(device):02x}:{inode}"
+    suffix = f":{inode}"
+    inode_only = False
     for line in text.splitlines():
         fields = line.split()
         # "1: FLOCK  ADVISORY  WRITE 1234 00:2d:5678 0 EOF"; "->" marks waiters.
-        if "->" in fields:
+        if "->" in fields or len(fields) < 6:
             continue
-        if len(fields) > 5 and fields[5].lower() == wanted:
+        where = fields[5].lower()
+        if where == exact:
             return True
-    return False
+        inode_only = inode_only or where.endswith(suffix)
+    return None if inode_only else False
 
 
 def _flock_probe(path: Path) -> bool:

@@ -90,6 +90,8 @@ def test_flaky_sweep_recovers(
     assert len(configs["failed_config_ids"]) == 2
     assert status["batches"]["unfinished_batch_indices"] == [0, 1]
     assert status["run_active"] is False
+    assert status["snakemake"]["failed_batch_indices"] == [0, 1]
+    assert status["snakemake"]["done_batch_indices"] == []
 
     code, report = _json(capsys, ["report", "--run", run])
     tails = sorted(item["stderr_tail"][-1] for item in report["failures"]["items"])
@@ -110,6 +112,8 @@ def test_flaky_sweep_recovers(
     assert status["configs"]["latest_by_status"] == {"success": 4}
     assert status["attempts"] == {"by_status": {"failed": 2, "success": 5}, "total": 7}
     assert status["batches"]["unfinished_batch_indices"] == []
+    assert status["snakemake"]["done_batch_indices"] == [0, 1]
+    assert status["snakemake"]["failed_batch_indices"] == []
 
     code, summary = _json(capsys, ["collect", "--run", run])
     assert summary["configs"]["final_by_status"] == {"success": 4}
