@@ -79,7 +79,13 @@ def failed_ids_recent_first(index: StatusIndex) -> list[str]:
     """Failed and terminated configs, the most recently ended first."""
     ids = [cid for word in FAILED_WORDS for cid in index.ids_with_status(word)]
     latest = index.scan.latest
-    return sorted(ids, key=lambda cid: latest[cid].time_key, reverse=True)
+
+    def ended(config_id: str) -> tuple[str, str]:
+        # A config Slurm killed may have no record at all: it sorts last.
+        item = latest.get(config_id)
+        return item.time_key if item is not None else ("", "")
+
+    return sorted(ids, key=ended, reverse=True)
 
 
 def slurm_logs(index: StatusIndex) -> dict[str, str]:

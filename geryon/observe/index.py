@@ -1,14 +1,18 @@
 """The status index: planned configs joined with their latest attempts (spec O1–O7).
 
 Statuses of a config: ``success``, ``failed``, ``terminated`` (its latest attempt
-record says so), ``running`` (an attempt of a live run is in flight, see
+record says so, or Slurm ended the job running it: :mod:`geryon.slurm.accounting`),
+``running`` (an attempt of a live run is in flight, see
 :mod:`geryon.observe.live`) and ``missing`` (never attempted, or the latest record
 has no status). "Latest" is the one shared ordering of
 :func:`geryon.wrapper.history.latest_attempt_key`: parsed end time, then start
 time, then attempt id (Q33; ``collect`` uses the same, Q35).
 
 ``status`` JSON adds to spec O6: ``configs.running_config_ids``,
-``configs.terminated_reasons`` (config id -> reason), ``configs.terminated_by_reason``,
+``configs.terminated_reasons`` (config id -> reason: the record's ``status_reason``
+such as ``timeout_kill``, ``signal``, ``interrupted``, or the Slurm job state such
+as ``TIMEOUT``, ``OUT_OF_MEMORY``, ``CANCELLED``, ``NODE_FAIL``, ``PREEMPTED``;
+``unspecified`` when nothing was recorded), ``configs.terminated_by_reason``,
 ``run_active`` and ``snakemake`` (per-batch Snakemake state).
 """
 
