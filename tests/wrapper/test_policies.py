@@ -42,7 +42,7 @@ def start_wrapper(
     )
 
 
-def wait_for(path: Path, timeout_sec: float = 10.0) -> None:
+def wait_for(path: Path, timeout_sec: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_sec
     while not (path.exists() and path.read_text().strip()):
         assert time.monotonic() < deadline, f"{path} never appeared"
@@ -197,8 +197,8 @@ def test_sigterm_kills_commands_and_records_them_interrupted(
     wait_for(exp / "sleeper.pid")
     sleeper = int((exp / "sleeper.pid").read_text())
     os.kill(wrapper.pid, signal.SIGTERM)
-    assert wrapper.wait(timeout=10) == 128 + signal.SIGTERM
-    assert not process_alive(sleeper)
+    assert wrapper.wait(timeout=30) == 128 + signal.SIGTERM
+    assert not process_alive(sleeper, within_sec=5)
     records = results(layout)
     sleeper_records = [r for r in records if r["line_index"] == 0]
     assert [(r["status"], r["status_reason"]) for r in sleeper_records] == [
