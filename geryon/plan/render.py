@@ -20,7 +20,6 @@ from __future__ import annotations
 import bisect
 import shlex
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from geryon import canonical
@@ -32,8 +31,7 @@ _PIECE_LIMIT = 1 << 16
 Word = tuple[str, str]  # (dotted key, shell word)
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """The override words of the leaves under one top-level key, sorted by key."""
 
     words: tuple[Word, ...]
@@ -169,10 +167,17 @@ class Renderer:
             + ",".join([wandb_fragment if k == "wandb" else fragments[k] for k in keys])
             + "}"
         )
-        words = list(self.words_of("wandb", rest)) if rest else []
-        words.append(("wandb.name", shlex.quote(override_word("wandb.name", name))))
-        words.append(("wandb.tags", self.tags_word(tags)))
-        wandb = self.group(words)
+        name_word = shlex.quote(override_word("wandb.name", name))
+        if rest:
+            words = [*self.words_of("wandb", rest), ("wandb.name", name_word)]
+            words.append(("wandb.tags", self.tags_word(tags)))
+            wandb = self.group(words)
+        else:
+            tags_word = self.tags_word(tags)
+            wandb = Group(
+                (("wandb.name", name_word), ("wandb.tags", tags_word)),
+                name_word + " " + tags_word,
+            )
         return params_json, self.command(rendered.groups, keys, wandb)
 
     def command(self, groups: dict[str, Group], keys: list[str], wandb: Group) -> str:
@@ -188,13 +193,18 @@ class Renderer:
         return " ".join([self.base_command, *[word for _, word in words]])
 
     def tags_word(self, tags: list[str]) -> str:
-        items = []
-        for tag in tags:
-            text = self.tag_values.get(tag)
-            if text is None:
-                text = self.tag_values[tag] = override_value(tag)
-            items.append(text)
-        return shlex.quote("++wandb.tags=[" + ",".join(items) + "]")
+        """``shlex.quote`` of ``++wandb.tags=[...]``; ``[`` is never shell-safe, so
+        the word is always single-quoted (I16)."""
+        values = self.tag_values
+        try:
+            items = [values[tag] for tag in tags]
+        except KeyError:
+            for tag in tags:
+                if tag not in values:
+                    values[tag] = override_value(tag)
+            items = [values[tag] for tag in tags]
+        text = "++wandb.tags=[" + ",".join(items) + "]"
+        return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
 def _groups_follow_key_order(keys: set[str]) -> bool:

@@ -119,11 +119,15 @@ class ConfigStream:
     def _run(self) -> StreamResult:
         experiment = self.experiment
         checks_predicates = bool(experiment.predicates)
+        has_rules = bool(experiment.includes or experiment.excludes)
         product = itertools.product(*(pack.options for pack in experiment.packs))
         for index, combo in enumerate(product):
-            if not self._admitted(combo):
+            if has_rules and not self._admitted(combo):
                 continue
-            state, rendered = self._rendering(combo)
+            try:
+                state, rendered = self._merged(combo)
+            except ConfigError as err:
+                raise self._render_error(err, combo) from err
             if state.events:
                 self.merge_stats.record(state.events)
             merged = state.params
@@ -175,12 +179,6 @@ class ConfigStream:
         if last is None or last in self.tag_base:
             return sorted(self.tag_base)
         return sorted(self.tag_base | {last})
-
-    def _rendering(self, combo: tuple[Option, ...]) -> tuple[MergeState, Rendered]:
-        try:
-            return self._merged(combo)
-        except ConfigError as err:
-            raise self._render_error(err, combo) from err
 
     def _emit(
         self,

@@ -128,8 +128,11 @@ class ArtifactWriter:
         self.manifest.write(
             _MANIFEST_LINE % (config_id, params_json, tags_json, wandb_name)
         )
+        # A6 quoting: params JSON always holds '"'; an empty tag list is "[]".
+        tags_field = _csv_field(tags_json) if tags_json != "[]" else tags_json
+        params_field = '"' + params_json.replace('"', '""') + '"'
         self.manifest_csv.write(
-            f"{config_id},{wandb_name},{_csv_field(tags_json)},{_csv_field(params_json)}\r\n"
+            f"{config_id},{wandb_name},{tags_field},{params_field}\r\n"
         )
         assert self.batch_file is not None
         self.batch_file.write(command + "\n")

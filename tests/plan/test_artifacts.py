@@ -295,7 +295,7 @@ def test_incremental_render_matches_render_command() -> None:
         [
             {
                 "id": "c",
-                "tag": "t 1",
+                "tag": "it's 1",
                 "params": {"m": {"z": None}, "wandb": {"project": "p"}},
             },
             {"id": "d", "params": {"m": "__delete__", "f": 1.5, "s": "it's"}},
