@@ -6,9 +6,9 @@ import re
 
 import click
 import pytest
+from shell_blocks import DOCS
 
 from geryon.cli.main import ALIASES, cli
-from shell_blocks import DOCS
 
 PAGE = (DOCS / "interface.md").read_text(encoding="utf-8")
 
@@ -34,7 +34,9 @@ def test_every_flag_of_every_command_is_documented(name: str) -> None:
     documented = sections()
     assert name in documented, f"command {name!r} has no section in docs/interface.md"
     missing = [
-        flag for flag in flags_of(cli.commands[name]) if f"`{flag}`" not in documented[name]
+        flag
+        for flag in flags_of(cli.commands[name])
+        if f"`{flag}`" not in documented[name]
     ]
     assert not missing, (
         f"{name}: flags missing from docs/interface.md: {missing}; "
