@@ -40,3 +40,24 @@ def signal_group(pgid: int | None, sig: int) -> bool:
 
 def group_alive(pgid: int | None) -> bool:
     return signal_group(pgid, 0)
+
+
+def process_running(pid: int) -> bool:
+    """True while ``pid`` exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            state = handle.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return _exists(pid)
+    return state not in ("Z", "X")
+
+
+def _exists(pid: int) -> bool:
+    """Fallback where ``/proc`` is missing (macOS)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -45,7 +45,7 @@ from geryon.wrapper.executors.driven import (
     write_driver_spec,
 )
 from geryon.wrapper.launch import Launch, Outcome
-from geryon.wrapper.proc import die_with_parent, signal_group
+from geryon.wrapper.proc import die_with_parent, process_running, signal_group
 
 log = logging.getLogger("geryon.wrapper.pylauncher")
 
@@ -144,7 +144,7 @@ class PylauncherUnit:
         outcomes = []
         for attempt_id, launch in list(self._pending.items()):
             result = read_json(launch.side_file(".result.json"))
-            if result is None and not done:
+            if result is None and (not done or self._driver_running(launch)):
                 continue
             del self._pending[attempt_id]
             never_ran = self._never_ran(launch, result)
@@ -158,6 +158,14 @@ class PylauncherUnit:
         if done and not self._pending:
             self._finish()
         return outcomes
+
+    @staticmethod
+    def _driver_running(launch: Launch) -> bool:
+        """A driver can outlive the launcher for a moment (it was signalled with it
+        and is still stopping its command); wait for its result."""
+        start = read_json(launch.side_file(".start.json")) or {}
+        pid = start.get("driver_pid")
+        return isinstance(pid, int) and process_running(pid)
 
     def _never_ran(self, launch: Launch, result: dict[str, object] | None) -> bool:
         """Skipped by its driver (fail-fast), or never started before we stopped the

@@ -34,7 +34,7 @@ from geryon.wrapper.executors.driven import (
     write_driver_spec,
 )
 from geryon.wrapper.launch import Launch, Outcome
-from geryon.wrapper.proc import signal_group
+from geryon.wrapper.proc import process_running, signal_group
 from geryon.wrapper.watchdog import kill_tmux_session
 
 log = logging.getLogger("geryon.wrapper.tmux")
@@ -73,26 +73,15 @@ def kill_stale_sessions(layout: RunLayout) -> list[str]:
     directory = sessions_dir(layout)
     for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
         entry = read_json(path) or {}
-        if entry.get("hostname") != socket.gethostname() or _pid_alive(
-            entry.get("pid")
-        ):
+        pid = entry.get("pid")
+        if entry.get("hostname") != socket.gethostname():
+            continue
+        if isinstance(pid, int) and process_running(pid):
             continue
         if kill_tmux_session(str(entry.get("session"))):
             killed.append(str(entry.get("session")))
         path.unlink(missing_ok=True)
     return killed
-
-
-def _pid_alive(pid: object) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class TmuxUnit:
