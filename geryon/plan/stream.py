@@ -222,20 +222,33 @@ class ConfigStream:
             selected_json,
         )
         if number < self.preview_limit:
-            self.result.preview.append(
-                {
-                    "run_id": self.run_id,
-                    "config_id": config_id,
-                    "batch_index": batch_index,
-                    "line_index": line_index,
-                    "command": command,
-                    "params": with_wandb(merged, name, tags),
-                    "tags": tags,
-                    "wandb_name": name,
-                    "selected_options": {o.pack: o.id for o in combo},
-                }
-            )
+            self._preview(combo, merged, config_id, command, tags, name)
         self.result.num_configs = number + 1
+
+    def _preview(
+        self,
+        combo: tuple[Option, ...],
+        merged: dict[str, Any],
+        config_id: str,
+        command: str,
+        tags: list[str],
+        name: str,
+    ) -> None:
+        """Keep the A2 record of one of the first ``preview_limit`` configs."""
+        batch_index, line_index = divmod(self.result.num_configs, self.batch_size)
+        self.result.preview.append(
+            {
+                "run_id": self.run_id,
+                "config_id": config_id,
+                "batch_index": batch_index,
+                "line_index": line_index,
+                "command": command,
+                "params": with_wandb(merged, name, tags),
+                "tags": tags,
+                "wandb_name": name,
+                "selected_options": {o.pack: o.id for o in combo},
+            }
+        )
 
     def _render_error(self, err: ConfigError, combo: tuple[Option, ...]) -> ConfigError:
         """Errors of merging or rendering, with the file and the selected options."""
