@@ -65,8 +65,9 @@ class Waker:
         if self._read_fd is None:
             return
         for sig, handler in self._saved.items():
-            signal.signal(sig, handler)
-        signal.set_wakeup_fd(self._saved_fd if self._saved_fd is not None else -1)
+            # None: the previous handler was not installed from Python.
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
+        signal.set_wakeup_fd(-1 if self._saved_fd is None else self._saved_fd)
         for fd in (self._read_fd, self._write_fd):
             if fd is not None:
                 os.close(fd)
