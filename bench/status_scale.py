@@ -127,14 +127,19 @@ def write_records(layout: RunLayout, ids: list[str], num_records: int) -> None:
             handles[batch % TASK_FILES].write(canonical.dumps(record) + "\n")
 
 
-def time_command(argv: list[str]) -> tuple[float, int]:
+def time_command(argv: list[str]) -> tuple[float, float, int]:
+    """Wall and CPU seconds of one CLI call (CPU time is less disturbed by a busy
+    machine; the target is about wall time on an otherwise idle one)."""
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         code = main(argv)
-        return time.perf_counter() - started, code
+        return time.perf_counter() - started, time.process_time() - cpu, code
 
 
-def run(num_configs: int, num_records: int, keep: bool) -> None:
+def run(num_configs: int, num_records: int, keep: bool, reuse: Path | None) -> None:
+    if reuse is not None:
+        time_both(RunLayout(reuse.resolve()))
+        return
     base = Path(tempfile.mkdtemp(prefix="geryon-status-scale-"))
     layout = RunLayout(base / "runs" / RUN_ID)
     try:
@@ -149,11 +154,7 @@ def run(num_configs: int, num_records: int, keep: bool) -> None:
             f"generated {num_configs} configs, {num_records} records "
             f"({size_mb:.0f} MB) in {time.perf_counter() - started:.1f} s"
         )
-        for command in ("status", "report"):
-            seconds, code = time_command(
-                [command, "--run", str(layout.root), "--format", "json"]
-            )
-            print(f"{command} --format json: {seconds:.2f} s (exit {code})")
+        time_both(layout)
     finally:
         if keep:
             print(f"kept {layout.root}")
@@ -161,14 +162,29 @@ def run(num_configs: int, num_records: int, keep: bool) -> None:
             shutil.rmtree(base, ignore_errors=True)
 
 
+def time_both(layout: RunLayout) -> None:
+    for command in ("status", "report"):
+        seconds, cpu, code = time_command(
+            [command, "--run", str(layout.root), "--format", "json"]
+        )
+        load = os.getloadavg()[0]
+        print(
+            f"{command} --format json: {seconds:.2f} s wall, {cpu:.2f} s CPU "
+            f"(exit {code}; load average {load:.1f} on {os.cpu_count()} CPUs)"
+        )
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--configs", type=int, default=250_000)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="keep the generated run")
+    parser.add_argument(
+        "--reuse", type=Path, default=None, help="time an existing (kept) run instead"
+    )
     return parser.parse_args(argv)
 
 
 if __name__ == "__main__":
     args = parse_args(sys.argv[1:])
-    run(args.configs, args.records, args.keep)
+    run(args.configs, args.records, args.keep, args.reuse)
