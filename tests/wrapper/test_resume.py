@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+import signal
 from pathlib import Path
 
 import pytest
@@ -167,7 +168,9 @@ def test_missing_env_script_is_a_config_error(tmp_path: Path) -> None:
 
 def test_run_batches_in_process(tmp_path: Path) -> None:
     layout = make_run(tmp_path / "run", [["true", "true"]])
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGCHLD)}
     assert run_batches(layout, write_selection(layout), [0]) == 0
+    assert {sig: signal.getsignal(sig) for sig in handlers} == handlers
     assert [r["status"] for r in results(layout)] == ["success", "success"]
     task_dir = layout.task_dir("local", "0")
     assert (task_dir / "task.stdout.log").exists() and (
