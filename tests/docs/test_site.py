@@ -64,3 +64,15 @@ def test_mkdocs_build_strict(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr[-4000:]
     assert (tmp_path / "site" / "index.html").is_file()
     assert (tmp_path / "site" / "quirks" / "index.html").is_file()
+
+
+def test_quirks_page_decides_every_quirk_once() -> None:
+    text = (DOCS / "quirks.md").read_text(encoding="utf-8")
+    rows = [
+        line.split("|")[1].strip()
+        for line in text.splitlines()
+        if line.startswith("| Q")
+    ]
+    assert sorted(rows, key=lambda quirk: int(quirk[1:])) == [
+        f"Q{n}" for n in range(1, 44)
+    ]
