@@ -52,8 +52,9 @@ OPTIONAL_KEYS = (
     "backend",
     "resources",
 )
-# The plan rule's shell passes these through to ``plan`` (in this order).
-PLAN_FLAGS = ("run_set", "run_id", "profile", "profiles_file")
+# The plan rule's shell passes these through to ``plan`` (in this order); the run
+# id is not among them: ``plan`` reads it from the state path, like every rule.
+PLAN_FLAGS = ("run_set", "profile", "profiles_file")
 PIPELINE_DIR = "pipeline"
 STATE_NAME = "sweep.json"
 ORIGIN_NAME = "origin.json"
@@ -112,8 +113,6 @@ class SweepConfig:
         ]
         for key in PLAN_FLAGS:
             value = getattr(self, key)
-            if key == "run_id" and not self.run_id_explicit:
-                continue
             if value is not None:
                 words += [f"--{key.replace('_', '-')}", str(value)]
         return words
@@ -463,7 +462,6 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--batch-size", required=True, type=int)
     plan.add_argument("--backend", choices=BACKENDS, default="local")
     plan.add_argument("--run-set")
-    plan.add_argument("--run-id", help="informational: the run id is the state's")
     plan.add_argument("--profile")
     plan.add_argument("--profiles-file")
     collect = steps.add_parser("collect", help="write exec/results/summary.json")
