@@ -100,6 +100,26 @@ def _nested_paths(value: dict[str, Any], sentinel: str) -> tuple[str, ...] | Non
     return tuple(paths)
 
 
+def new_keys_provenance(
+    context: MergeContext, option: Option
+) -> dict[str, Owner] | None:
+    """The provenance ``option`` writes when none of its keys exist yet, or None
+    when a sentinel in its params makes that merge more than a plain insert."""
+    owner = (option.label, option.priority)
+    sentinel = context.spec.delete_sentinel
+    provenance: dict[str, Owner] = {}
+    for key, value in option.params.items():
+        if value.__class__ is str and value == sentinel:
+            return None
+        provenance[key] = owner
+        if isinstance(value, dict):
+            nested = context.plain_paths(value)
+            if nested is None:
+                return None
+            provenance.update((f"{key}.{sub}", owner) for sub in nested)
+    return provenance
+
+
 def merge_option(
     context: MergeContext,
     state: MergeState,

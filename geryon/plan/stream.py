@@ -29,13 +29,17 @@ from geryon.plan.merge import (
     initial_state,
     merge_option,
     merge_order,
+    new_keys_provenance,
 )
 from geryon.plan.model import Experiment, Option
 from geryon.plan.predicates import PredicateStats
-from geryon.plan.render import EMPTY, Rendered, Renderer
+from geryon.plan.render import EMPTY, Group, Rendered, Renderer
 from geryon.plan.writer import ConfigSink
 
 log = logging.getLogger("geryon.plan.stream")
+
+# Provenance, JSON fragments and word groups an option adds on its own.
+_Shortcut = tuple[dict[str, tuple[str, int]], dict[str, str], dict[str, Group]]
 
 
 @dataclass
@@ -95,6 +99,7 @@ class ConfigStream:
         self.stack_options: list[Option] = []
         self.stack_states: list[tuple[MergeState, Rendered]] = []
         self.seen: dict[bytes, int] = {}
+        self.shortcuts: dict[Option, _Shortcut | None] = {}
         self.tag_head: tuple[Option, ...] | None = None
         self.tag_base: frozenset[str] = frozenset()
         self.selected_parts = _selected_parts(experiment)
@@ -151,11 +156,36 @@ class ConfigStream:
         state, rendered = states[-1] if depth else self.root
         context = self.merge_context
         for option in order[depth:]:
-            state = merge_option(context, state, option, combo)
-            rendered = self.renderer.update(rendered, state.params, option.params)
+            shortcut = self._new_keys(option)
+            if shortcut is not None and state.params.keys().isdisjoint(option.params):
+                # Every key is new: the merge is a plain insert (M6 rule 2).
+                provenance, fragments, groups = shortcut
+                state = MergeState(
+                    {**state.params, **option.params},
+                    {**state.provenance, **provenance},
+                    state.events,
+                )
+                rendered = Rendered(
+                    {**rendered.fragments, **fragments}, {**rendered.groups, **groups}
+                )
+            else:
+                state = merge_option(context, state, option, combo)
+                rendered = self.renderer.update(rendered, state.params, option.params)
             options.append(option)
             states.append((state, rendered))
         return state, rendered
+
+    def _new_keys(self, option: Option) -> _Shortcut | None:
+        """What merging ``option`` adds when none of its keys exist yet (cached)."""
+        if option in self.shortcuts:
+            return self.shortcuts[option]
+        provenance = new_keys_provenance(self.merge_context, option)
+        shortcut = None
+        if provenance is not None:
+            alone = self.renderer.update(EMPTY, option.params, option.params)
+            shortcut = (provenance, alone.fragments, alone.groups)
+        self.shortcuts[option] = shortcut
+        return shortcut
 
     def _admitted(self, combo: tuple[Option, ...]) -> bool:
         """K8: include rules (if any) must match, no exclude rule may match."""

@@ -194,3 +194,9 @@ def test_m8_counters_cover_every_combination_and_samples_are_capped() -> None:
     assert stats.counters["override_default"] == 100
     assert len(stats.samples["override_default"]) == 64
     assert stats.samples["override_default"][0]["previous_source"] == "defaults"
+
+
+def test_nested_provenance_of_a_new_mapping_is_kept() -> None:
+    with pytest.raises(ConfigError) as caught:
+        stream_of(doc({"a": {"b": {"x": 1}}}, {"a": {"b": {"x": 2}}}))
+    assert "at 'a.b.x': p0[0] (priority 0) set 1" in str(caught.value)
