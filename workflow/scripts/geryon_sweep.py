@@ -34,11 +34,14 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geryon.errors import ConfigError, GeryonError
 from geryon.layout import RunLayout, batch_name
 from geryon.storage import write_json_atomic
+
+if TYPE_CHECKING:
+    from geryon.profiles import ResolvedSettings
 
 log = logging.getLogger("geryon.workflow")
 
@@ -288,7 +291,7 @@ def batch_job_sizing(cfg: SweepConfig) -> tuple[int, str]:
     return threads, hashlib.sha1(text.encode("utf-8")).hexdigest()[:12]
 
 
-def _resolve_settings(cfg: SweepConfig) -> Any:
+def _resolve_settings(cfg: SweepConfig) -> ResolvedSettings:
     from geryon.profiles import resolve_run_settings, select_profile
 
     profile = select_profile(cfg.profile, cfg.profiles_file)
@@ -386,7 +389,11 @@ def _origin(args: argparse.Namespace, digest: str) -> dict[str, Any]:
 
 
 def _check_origin(layout: RunLayout, args: argparse.Namespace, digest: str) -> None:
-    """An existing run is reused only if it was planned from the same sweep."""
+    """An existing run is reused only if it was planned from the same sweep.
+
+    A run the module did not plan (``geryon plan --run-id``) has no origin record;
+    it is adopted when its ``run.json`` names the same experiment file, batch size
+    and run set, which cannot tell whether that file has been edited since."""
     wanted = _origin(args, digest)
     origin_path = layout.exec_dir / PIPELINE_DIR / ORIGIN_NAME
     if origin_path.is_file():
