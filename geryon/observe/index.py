@@ -18,6 +18,7 @@ as ``TIMEOUT``, ``OUT_OF_MEMORY``, ``CANCELLED``, ``NODE_FAIL``, ``PREEMPTED``;
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -153,16 +154,17 @@ class StatusIndex:
 
     def _batches_json(self) -> dict[str, Any]:
         counters: dict[int, dict[str, int]] = {}
-        batch_of = self.planned.batch_of
+        batch_of = self.planned.batch_of.__getitem__
         for word, positions in self.positions_by_status.items():
+            # Counter over map() counts a million configs at C speed.
+            per_batch = Counter(map(batch_of, positions))
             done = "complete" if word == "success" else "pending"
-            key = f"latest_{word}"
-            for position in positions:
-                _bump(counters, batch_of[position], done, key)
+            for batch, count in per_batch.items():
+                _bump(counters, batch, done, f"latest_{word}", count)
         for position, places in self.planned.extra_places.items():
             word = self.statuses[position]
             done = "complete" if word == "success" else "pending"
-            seen = {batch_of[position]}
+            seen = {batch_of(position)}
             for batch, _line in places:
                 if batch not in seen:
                     seen.add(batch)
@@ -209,13 +211,15 @@ class StatusIndex:
         return {"packs": list(self.by_packs), "groups": items}
 
 
-def _bump(counters: dict[int, dict[str, int]], batch: int, done: str, key: str) -> None:
+def _bump(
+    counters: dict[int, dict[str, int]], batch: int, done: str, key: str, count: int = 1
+) -> None:
     counts = counters.get(batch)
     if counts is None:
-        counts = counters[batch] = {"planned": 0, done: 0, key: 0}
-    counts["planned"] += 1
-    counts[done] = counts.get(done, 0) + 1
-    counts[key] = counts.get(key, 0) + 1
+        counts = counters[batch] = {"planned": 0}
+    counts["planned"] += count
+    counts[done] = counts.get(done, 0) + count
+    counts[key] = counts.get(key, 0) + count
 
 
 def _count(words: list[str]) -> dict[str, int]:
