@@ -136,3 +136,13 @@ def test_strict_jsonl_exits_2_naming_file_and_line(run4, capsys, command: str) -
     assert (
         f"[config error] {path}: line 3 is not a complete JSON object" in captured.err
     )
+
+
+def test_empty_and_blank_result_files(run4, cli_json) -> None:
+    (run4.layout.results_dir / "task_local_0.jsonl").write_bytes(b"")
+    (run4.layout.results_dir / "task_local_1.jsonl").write_bytes(b"\n\n  \n")
+    code, data = cli_json("status", "--run", str(run4.root))
+    assert code == 0
+    assert len(data["result_files"]) == 2
+    assert data["attempts"] == {"total": 0, "by_status": {}}
+    assert data["corrupt_result_lines"] == 0
