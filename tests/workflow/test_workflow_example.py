@@ -95,3 +95,19 @@ def test_example_pipeline_end_to_end_then_nothing_to_do(pipeline: Path) -> None:
     assert NOTHING_TO_DO in second.stdout
     assert summary_path.stat().st_mtime_ns == summary_mtime
     assert (pipeline / "results" / "pi_table.tsv").read_bytes() == table_bytes
+
+    # A third seed: a new run next to the untouched old one, and a new table.
+    experiment = pipeline / "experiment.yaml"
+    experiment.write_text(
+        experiment.read_text().replace(
+            "- {id: seed2, params: {seed: 2}}",
+            "- {id: seed2, params: {seed: 2}}\n        - {id: seed3, params: {seed: 3}}",
+        )
+    )
+    third = snakemake(pipeline)
+    assert third.returncode == 0, third.stdout[-4000:]
+    new_runs = {p.name for p in (pipeline / "results" / "sweep" / "runs").iterdir()}
+    assert len(new_runs) == 2 and run.name in new_runs
+    assert summary_path.stat().st_mtime_ns == summary_mtime
+    rows = read_table(pipeline / "results" / "pi_table.tsv")
+    assert len(rows) == 9 and {r["status"] for r in rows} == {"success"}
