@@ -7,7 +7,9 @@ Two workloads, each run both ways in one invocation on this machine:
 2. 200 runs of a minimal Hydra app (batch size 100), both ways.
 
 Targets: >= 200 configs/s end to end for ``true``; the Hydra app's wall time at
-most 1.15x that of ``xargs -P 2``. Usage::
+most 1.15x that of ``xargs -P 2``. The machine's load average is printed with
+each result: other work on the 2 cores distorts both columns (pinned commands
+suffer more from foreign load than xargs' unpinned ones). Usage::
 
     uv run python bench/run_overhead.py [--true-configs 2000] [--hydra-configs 200]
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -99,6 +102,7 @@ def compare(name: str, program: str, args: list[str], configs: int, work: Path) 
     geryon_wall, run_root = geryon_launch(experiment, folder / "out", 100)
     xargs_wall = xargs_run(run_root, folder / "xargs")
     return {
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "workload": name,
         "configs": configs,
         "geryon_wall_s": round(geryon_wall, 2),

@@ -54,11 +54,31 @@ def _selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default="",
             help="Extra Snakemake flags, one shell-quoted string.",
         ),
-        click.option("--executor", type=click.Choice(EXECUTORS), help="Override."),
-        click.option("--max-concurrent-tasks", type=int, help="Override."),
-        click.option("--cores-per-task", type=int, help="Override."),
-        click.option("--command-timeout-sec", type=int, help="Override."),
-        click.option("--max-retries", type=int, help="Override."),
+        click.option(
+            "--executor",
+            type=click.Choice(EXECUTORS),
+            help="How commands run (overrides the profile).",
+        ),
+        click.option(
+            "--max-concurrent-tasks",
+            type=int,
+            help="Commands one batch job runs at once (overrides the profile).",
+        ),
+        click.option(
+            "--cores-per-task",
+            type=int,
+            help="Cores pinned to each command (overrides the profile).",
+        ),
+        click.option(
+            "--command-timeout-sec",
+            type=int,
+            help="Kill a command after this many seconds (overrides the profile).",
+        ),
+        click.option(
+            "--max-retries",
+            type=int,
+            help="Retries per failed config (overrides the profile).",
+        ),
         format_option("table", "json"),
         click.argument("extra_snakemake_args", nargs=-1, type=click.UNPROCESSED),
     ]
