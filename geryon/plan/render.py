@@ -80,21 +80,34 @@ class Renderer:
                 groups.pop(key, None)
         return Rendered(fragments, groups)
 
-    def pieces(self, key: str, value: Any) -> tuple[str, Group]:
-        """Fragment and words of one top-level key, cached per value object.
+    def pieces(self, path: str, value: Any) -> tuple[str, Group]:
+        """Fragment and words of the value at dotted ``path``, cached per object.
 
         Merged params share option sub-trees (see :mod:`.merge`), so the same
-        objects come back for many configs. The cache keeps each object alive,
-        so its ``id`` cannot be reused while cached.
+        objects come back for many configs; a mapping that is new (a merge
+        copied it) is assembled from its children's cached pieces. The cache
+        keeps each object alive, so its ``id`` cannot be reused while cached.
         """
-        cached = self.piece_cache.get((key, id(value)))
+        cached = self.piece_cache.get((path, id(value)))
         if cached is not None and cached[0] is value:
             return cached[1], cached[2]
-        fragment = self.fragment(key, value)
-        group = self.group(self.words_of(key, value))
+        prefix = self.key_json.get(path)
+        if prefix is None:
+            last = path.rpartition(".")[2]  # keys hold no dots (S10)
+            prefix = self.key_json[path] = canonical.dumps(last) + ":"
+        if value.__class__ is dict and value and "" not in value:
+            # flatten_params descends into non-empty mappings only (I12).
+            children = [
+                self.pieces(f"{path}.{key}", value[key]) for key in sorted(value)
+            ]
+            fragment = prefix + "{" + ",".join([child[0] for child in children]) + "}"
+            group = self.group([word for child in children for word in child[1].words])
+        else:
+            fragment = prefix + canonical.dumps(value)
+            group = self.group(self.words_of(path, value))
         if len(self.piece_cache) >= _PIECE_LIMIT:
             self.piece_cache.clear()
-        self.piece_cache[(key, id(value))] = (value, fragment, group)
+        self.piece_cache[(path, id(value))] = (value, fragment, group)
         return fragment, group
 
     @staticmethod
@@ -102,12 +115,14 @@ class Renderer:
         ordered = tuple(sorted(words))
         return Group(ordered, " ".join([word for _, word in ordered]))
 
-    def words_of(self, key: str, value: Any) -> tuple[Word, ...]:
-        """The override words of the leaves under one top-level key."""
-        if key and not isinstance(value, dict):
-            leaves = [(key, value)]  # what flatten_params gives for a leaf
+    def words_of(self, path: str, value: Any) -> tuple[Word, ...]:
+        """The override words of the leaves under dotted ``path``."""
+        if path and (not isinstance(value, dict) or not value):
+            leaves = [(path, value)]  # what flatten_params gives for a leaf
         else:
-            leaves = flatten_params({key: value})
+            parent, _, last = path.rpartition(".")
+            base = f"{parent}." if parent else ""
+            leaves = [(base + k, v) for k, v in flatten_params({last: value})]
         return tuple([(dotted, self.word(dotted, leaf)) for dotted, leaf in leaves])
 
     def word(self, dotted: str, leaf: Any) -> str:
@@ -120,13 +135,6 @@ class Renderer:
                 self.memo.clear()
             self.memo[memo_key] = word
         return word
-
-    def fragment(self, key: str, value: Any) -> str:
-        """``"key":<canonical JSON of value>``."""
-        prefix = self.key_json.get(key)
-        if prefix is None:
-            prefix = self.key_json[key] = canonical.dumps(key) + ":"
-        return prefix + canonical.dumps(value)
 
     def params_json(self, rendered: Rendered) -> tuple[str, list[str]]:
         """Canonical JSON of the merged params, and their sorted top-level keys."""

@@ -372,3 +372,13 @@ def test_i13_words_sorted_by_full_key_when_a_key_prefixes_another() -> None:
     document = packs_doc([{"id": "a", "params": {"a": {"x": 1}, "a-b": 2, "a_c": 3}}])
     command = stream_of(document).result.preview[0]["command"]
     assert command.split()[2:5] == ["++a-b=2", "++a.x=1", "++a_c=3"]
+
+
+def test_nested_empty_mapping_and_empty_key() -> None:
+    document = packs_doc([{"id": "a", "params": {"a": {"e": {}, "x": 1}}}])
+    command = stream_of(document).result.preview[0]["command"]
+    assert "'++a.e={}' ++a.x=1" in command
+    bad = packs_doc([{"id": "a", "params": {"a": {"": 1}}}])
+    with pytest.raises(ConfigError) as caught:
+        stream_of(bad)
+    assert caught.value.file == "/exp/experiment.yaml"
