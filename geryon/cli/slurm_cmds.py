@@ -23,12 +23,13 @@ from geryon.cli.output import console, emit_json
 from geryon.cli.run_cmds import _selection_options, build_request, show_report
 from geryon.engine import ExecutionReport, ExecutionRequest, execute
 from geryon.engine.runner import prepare
+from geryon.engine.snakefile import rule_prefix
 from geryon.errors import ConfigError
 from geryon.layout import RunLayout
 from geryon.slurm.accounting import choose_status_command, run_job_summary
 from geryon.slurm.limits import SiteLimits, limit_warnings, read_site_limits
 from geryon.slurm.queue import QueueWatch
-from geryon.slurm.resources import group_runtime_min
+from geryon.slurm.resources import check_group_log_dir, group_runtime_min
 from geryon.storage import append_jsonl, write_json_atomic
 
 log = logging.getLogger("geryon.cli.slurm")
@@ -173,6 +174,11 @@ def slurm_request(
     )
     per_task = int(details["batches_per_task"])
     num_batches = len(probe.selection.batch_indices)
+    check_group_log_dir(
+        rule_prefix(layout.run_id),
+        per_task,
+        max(probe.selection.batch_indices, default=0),
+    )
     options["site_limits"] = limits
     options["expected_jobs"] = math.ceil(num_batches / per_task)
     warnings = limit_warnings(

@@ -46,6 +46,10 @@ ENDING_STATES = (
 FINAL_STATES = (*ENDING_STATES, "COMPLETED", "FAILED", "REVOKED", "SPECIAL_EXIT")
 # Reasons the wrapper gives a command it killed because it was itself stopped.
 WRAPPER_STOP_REASONS = (None, "", "interrupted", "signal")
+# Exit codes of a shell whose child Slurm signalled (128 + SIGHUP, SIGINT,
+# SIGKILL, SIGTERM): Slurm signals every process of the job, so a command run
+# through `sh -c` may be recorded as failed with one of these (measured).
+SIGNAL_EXIT_CODES = (129, 130, 137, 143)
 
 
 def sacct_works() -> bool:
@@ -310,11 +314,12 @@ def slurm_terminations(layout: RunLayout) -> dict[str, SlurmEnd]:
 
     A job that ended TIMEOUT, OUT_OF_MEMORY, CANCELLED, NODE_FAIL, PREEMPTED,
     BOOT_FAIL or DEADLINE marks (a) every command it started without an end
-    (``unrecorded``) and (b) every command the wrapper recorded as
-    ``terminated`` because it was itself stopped (reason ``interrupted`` /
-    ``signal``). Only the event streams of such jobs are read, so the cost does
-    not grow with the run's successful jobs. :func:`slurm_overrides` applies the
-    result to the latest attempts.
+    (``unrecorded``), (b) every command the wrapper recorded as ``terminated``
+    because it was itself stopped (reason ``interrupted`` / ``signal``) and (c)
+    every command recorded ``failed`` with a signal exit code
+    (:data:`SIGNAL_EXIT_CODES`). Only the event streams of such jobs are read,
+    so the cost does not grow with the run's successful jobs.
+    :func:`slurm_overrides` applies the result to the latest attempts.
     """
     dirs = slurm_task_dirs(layout)
     if not dirs:
@@ -349,7 +354,7 @@ def slurm_overrides(layout: RunLayout, latest: Mapping[str, Any]) -> dict[str, s
             if record is None or ended <= end.event_time[:19]:
                 found[config_id] = end.reason
         elif record is not None and (
-            getattr(record, "status", None) == "terminated"
+            getattr(record, "status", None) in ("terminated", "failed")
             and str(getattr(record, "end_time", "")) == end.event_time
         ):
             found[config_id] = end.reason
@@ -364,13 +369,20 @@ def _ends_of_job(activity: JobActivity, state: str) -> list[SlurmEnd]:
     ]
     ended = sorted(activity.ended_attempts.items(), key=lambda item: item[1].time)
     for attempt_id, a in ended:
-        if a.status == "terminated" and a.status_reason in WRAPPER_STOP_REASONS:
+        if _cut_short(a):
             found.append(
                 SlurmEnd(
                     a.config_id, state, job, attempt_id, a.batch_index, a.time, False
                 )
             )
     return found
+
+
+def _cut_short(attempt: Attempt) -> bool:
+    """An ended attempt of a Slurm-ended job that Slurm's signals ended."""
+    if attempt.status == "terminated":
+        return attempt.status_reason in WRAPPER_STOP_REASONS
+    return attempt.status == "failed" and attempt.exit_code in SIGNAL_EXIT_CODES
 
 
 def run_job_summary(layout: RunLayout) -> list[dict[str, Any]]:

@@ -550,3 +550,30 @@ def group_runtime_min(time_min: int, batches: int) -> int:
     keeps its ``time_min`` budget.
     """
     return math.ceil(time_min) * max(1, batches)
+
+
+NAME_MAX = 255
+
+
+def check_group_log_dir(
+    rule_prefix: str, batches_per_task: int, max_batch: int
+) -> None:
+    """Refuse a grouping whose Slurm log directory name would be too long.
+
+    The plugin names a group job's log directory ``group_<group>_<rule>_...``
+    after up to five of its rule names; longer than the file system's 255-byte
+    limit, sbatch could not write the log and the job would fail.
+    """
+    if batches_per_task <= 1:
+        return
+    rule = f"{rule_prefix}_batch_{max_batch}"
+    shown = min(batches_per_task, 5)
+    length = len(f"group_{GROUP_NAME}_") + shown * (len(rule) + 1) - 1
+    length += 4 if batches_per_task > 5 else 0
+    if length > NAME_MAX:
+        raise ConfigError(
+            f"with batches_per_task {batches_per_task} the Slurm plugin's log "
+            f"directory names would be {length} characters long (limit {NAME_MAX}), "
+            "because they repeat the batch rule names, which contain the run id",
+            hint="Plan the run with a shorter --run-id, or use batches_per_task 1",
+        )

@@ -131,3 +131,21 @@ def test_local_runs_have_no_slurm_jobs(tmp_path) -> None:
 def test_status_command_choice() -> None:
     assert choose_status_command("sacct", 600) == "sacct"
     assert choose_status_command(None, 300) == "squeue"
+
+
+def test_shell_exit_143_in_a_cancelled_job_counts_as_cut_short(tmp_path) -> None:
+    layout = make_run(tmp_path)
+    failed = {"status": "failed", "exit_code": 143}
+    write_events(
+        layout,
+        "26",
+        [
+            event("command_start", "killed", "a1", T0),
+            event("command_complete", "killed", "a1", T1, **failed),
+            event("command_start", "broken", "a2", T0),
+            event("command_complete", "broken", "a2", T1, status="failed", exit_code=3),
+        ],
+    )
+    cache_states(layout, {"26": "CANCELLED"})
+    latest = {"killed": record(T1, "failed"), "broken": record(T1, "failed")}
+    assert slurm_overrides(layout, latest) == {"killed": "CANCELLED"}

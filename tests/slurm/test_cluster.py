@@ -153,15 +153,17 @@ def test_time_limit_kill_shows_terminated_timeout(
     assert status["configs"]["terminated_reasons"] == {config_id: "TIMEOUT"}
 
 
-def _wait_for_start(root: Path, timeout_sec: float = 180) -> str:
-    """The Slurm job id once a command of the run has started in it."""
+def _wait_for_start(root: Path, config_id: str, timeout_sec: float = 180) -> str:
+    """The Slurm job id once the command of ``config_id`` has started in it."""
     deadline = time.monotonic() + timeout_sec
+    pattern = "task_*_*/task.events.jsonl"
     while time.monotonic() < deadline:
-        for events in (root / "exec" / "batch_logs").glob("task_*_*/task.events.jsonl"):
-            if '"command_start"' in events.read_text():
-                return events.parent.name.split("_")[1]
+        for events in (root / "exec" / "batch_logs").glob(pattern):
+            for line in events.read_text().splitlines():
+                if '"command_start"' in line and config_id in line:
+                    return events.parent.name.split("_")[1]
         time.sleep(1)
-    raise AssertionError("no command started in time")
+    raise AssertionError(f"{config_id} did not start in time")
 
 
 def test_scancel_shows_cancelled_and_recover_completes(
@@ -180,7 +182,7 @@ def test_scancel_shows_cancelled_and_recover_completes(
         start_new_session=True,
     )
     try:
-        job_id = _wait_for_start(root)
+        job_id = _wait_for_start(root, config_ids(root)[1])
         time.sleep(2)
         subprocess.run(["scancel", job_id], check=True, timeout=20)
         out, err = runner.communicate(timeout=240)

@@ -19,6 +19,7 @@ from geryon.slurm.backend import shell_prefix
 from geryon.slurm.limits import SiteLimits, limit_warnings, parse_time_limit_min
 from geryon.slurm.resources import (
     GROUP_NAME,
+    check_group_log_dir,
     group_runtime_min,
     jobname_prefix,
     map_to_snakemake,
@@ -317,3 +318,10 @@ def test_limit_warnings_suggest_batches_per_task() -> None:
         )
         == []
     )
+
+
+def test_group_log_directory_names_must_fit() -> None:
+    check_group_log_dir("geryon_run_20260102T030405_123456Z", 4, 999)
+    check_group_log_dir("geryon_" + "x" * 300, 1, 5)
+    with pytest.raises(ConfigError, match="shorter --run-id"):
+        check_group_log_dir("geryon_" + "x" * 60, 8, 12)
