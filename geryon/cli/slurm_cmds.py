@@ -82,7 +82,7 @@ def _slurm_options(func: Any) -> Any:
         click.option(
             "--status-command",
             type=click.Choice(["sacct", "squeue"]),
-            help="How the plugin polls job states (default: sacct if it works).",
+            help="How the plugin polls job states (default: squeue if MinJobAge allows).",
         ),
     ]
     for option in reversed(options):
