@@ -207,3 +207,20 @@ def test_threads_and_settings_digest_follow_the_profile(
         "--profiles-file",
         str(profiles),
     ]
+
+
+def test_slurm_backend_uses_run_slurm_settings(
+    tmp_path: Path, experiment: Path
+) -> None:
+    cfg = sweep.read_config(config_for(experiment, backend="slurm"))
+    assert sweep.task_log_dir("r", cfg.backend, "007") == str(
+        Path("r") / "exec" / "batch_logs" / "task_slurm_7"
+    )
+    state = tmp_path / "out" / "pipeline" / "r1" / "sweep.json"
+    assert sweep.main([*plan_args(state, experiment), *cfg.plan_arguments()[4:]]) == 0
+    data = json.loads(state.read_text(encoding="utf-8"))
+    selection = json.loads(Path(data["selection_file"]).read_text(encoding="utf-8"))
+    assert data["selection_id"].startswith("sel_slurm_")
+    assert selection["backend"] == "slurm"
+    # The built-in run_slurm executor (spec E1), as with `geryon run-slurm`.
+    assert selection["settings"]["executor"] == "tmux"
