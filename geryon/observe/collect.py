@@ -34,13 +34,13 @@ def build_summary(layout: RunLayout, *, strict: bool = False) -> dict[str, Any]:
     """The O11 summary object (not written)."""
     scan = scan_results(layout.result_files(), strict=strict, count_batches=True)
     final: dict[str, int] = {}
-    for item in scan.latest.values():
-        final[item.status] = final.get(item.status, 0) + 1
-    failed = sorted(
-        config_id
-        for config_id, item in scan.latest.items()
-        if item.status in ("failed", "terminated")
-    )
+    failed = []
+    for config_id in scan.latest:
+        status = scan.latest.status_of(config_id) or "missing"
+        final[status] = final.get(status, 0) + 1
+        if status in ("failed", "terminated"):
+            failed.append(config_id)
+    failed.sort()
     return {
         "run_id": layout.root.name,
         "run_root": str(layout.root),

@@ -36,9 +36,9 @@ def _durations(index: StatusIndex, positions: list[int] | range) -> list[float]:
     latest = index.scan.latest
     values = []
     for position in positions:
-        item = latest.get(ids[position])
-        if item is not None and item.duration_sec is not None:
-            values.append(item.duration_sec)
+        seconds = latest.duration_of(ids[position])
+        if seconds is not None:
+            values.append(seconds)
     return values
 
 
@@ -59,11 +59,15 @@ def durations_json(index: StatusIndex) -> dict[str, Any]:
 
 def slowest(index: StatusIndex, count: int) -> list[dict[str, Any]]:
     """The ``count`` planned configs whose latest attempt took longest."""
-    latest = index.scan.latest
+    duration_of = index.scan.latest.duration_of
     timed = (
-        (item.duration_sec, config_id)
-        for config_id, item in latest.items()
-        if item.duration_sec is not None and config_id in index.planned.position
+        (seconds, config_id)
+        for config_id, seconds in zip(
+            index.planned.config_ids,
+            map(duration_of, index.planned.config_ids),
+            strict=True,
+        )
+        if seconds is not None
     )
     return [
         {

@@ -13,7 +13,8 @@ time, then attempt id (Q33; ``collect`` uses the same, Q35).
 such as ``timeout_kill``, ``signal``, ``interrupted``, or the Slurm job state such
 as ``TIMEOUT``, ``OUT_OF_MEMORY``, ``CANCELLED``, ``NODE_FAIL``, ``PREEMPTED``;
 ``unspecified`` when nothing was recorded), ``configs.terminated_by_reason``,
-``run_active`` and ``snakemake`` (per-batch Snakemake state).
+``run_active``, ``snakemake`` (per-batch Snakemake state) and ``slurm_job_ids``
+(batch index -> the Slurm jobs that ran it, from the run's task directories).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from geryon.observe.live import (
 )
 from geryon.observe.planned import PlannedConfigs, load_planned
 from geryon.observe.scan import Latest, RecordScan, scan_results
-from geryon.slurm.accounting import slurm_overrides
+from geryon.slurm.accounting import batch_job_ids, slurm_overrides
 from geryon.timefmt import iso_seconds
 
 STATUS_WORDS = ("success", "failed", "terminated", "running", "missing")
@@ -92,8 +93,12 @@ class StatusIndex:
         return [ids[i] for i in self.positions_by_status.get(status, ())]
 
     def orphan_ids(self) -> list[str]:
+        """Ids with records but no planned config (O4)."""
         position = self.planned.position
-        return sorted(cid for cid in self.scan.latest if cid not in position)
+        latest = self.scan.latest
+        if len(latest) == sum(1 for cid in position if cid in latest):
+            return []
+        return sorted(cid for cid in latest if cid not in position)
 
     def terminated_reasons(self) -> dict[str, str]:
         reasons = {}
@@ -124,6 +129,9 @@ class StatusIndex:
             "grouped_by_packs": self.grouped_json(),
             "run_active": self.run_active,
             "snakemake": self.snakemake.to_json(),
+            "slurm_job_ids": {
+                str(batch): ids for batch, ids in batch_job_ids(self.layout).items()
+            },
         }
 
     def _configs_json(self) -> dict[str, Any]:
@@ -282,8 +290,7 @@ def _statuses(
         if config_id in running:
             statuses.append("running")
             continue
-        item = latest.get(config_id)
-        statuses.append(item.status if item is not None else "missing")
+        statuses.append(latest.status_of(config_id) or "missing")
     return statuses
 
 

@@ -26,6 +26,7 @@ import logging
 import mmap
 import os
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +104,89 @@ class Latest:
         return (self.end_time, self.start_time)
 
 
+_Row = list[Any]
+
+
+def _row_to_latest(row: _Row, words: dict[bytes, str]) -> Latest:
+    end, begin, status, reason, duration, file_index, offset, attempts = row
+    return Latest(
+        end.decode("ascii"),
+        begin.decode("ascii"),
+        None,
+        _word(words, status),
+        None if reason is None else _word(words, reason),
+        None if duration == b"null" else float(duration),
+        file_index,
+        offset,
+        attempts,
+    )
+
+
+def _word(words: dict[bytes, str], raw: bytes) -> str:
+    text = words.get(raw)
+    if text is None:
+        text = words[raw] = raw.decode("utf-8")
+    return text
+
+
+class LatestMap(Mapping[str, Latest]):
+    """Config id -> latest attempt, over the scanner's raw rows.
+
+    A million configs would cost seconds as a million :class:`Latest` objects, so
+    rows stay raw (bytes keys and fields) and become objects only when looked at
+    one by one; :meth:`status_of` and :meth:`duration_of` answer bulk questions
+    without any object.
+    """
+
+    def __init__(self, rows: dict[bytes, _Row | Latest] | None = None) -> None:
+        self._rows: dict[bytes, _Row | Latest] = rows if rows is not None else {}
+        self._words: dict[bytes, str] = {}
+
+    def _item(self, key: bytes) -> Latest | None:
+        row = self._rows.get(key)
+        if row is None or isinstance(row, Latest):
+            return row
+        item = self._rows[key] = _row_to_latest(row, self._words)
+        return item
+
+    def __getitem__(self, config_id: str) -> Latest:
+        item = (
+            self._item(config_id.encode("utf-8"))
+            if isinstance(config_id, str)
+            else None
+        )
+        if item is None:
+            raise KeyError(config_id)
+        return item
+
+    def __contains__(self, config_id: object) -> bool:
+        return isinstance(config_id, str) and config_id.encode("utf-8") in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return (key.decode("utf-8") for key in self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def put(self, config_id: str, item: Latest) -> None:
+        self._rows[config_id.encode("utf-8")] = item
+
+    def status_of(self, config_id: str) -> str | None:
+        """The latest status, or None when the config has no record."""
+        row = self._rows.get(config_id.encode("utf-8"))
+        if row is None:
+            return None
+        if isinstance(row, Latest):
+            return row.status
+        return _word(self._words, row[2])
+
+    def duration_of(self, config_id: str) -> float | None:
+        row = self._rows.get(config_id.encode("utf-8"))
+        if row is None or isinstance(row, Latest):
+            return None if row is None else row.duration_sec
+        return None if row[4] == b"null" else float(row[4])
+
+
 @dataclass
 class RecordScan:
     """Aggregates over every attempt record of a run, built without one object per record.
@@ -113,7 +197,7 @@ class RecordScan:
     """
 
     files: list[Path]
-    latest: dict[str, Latest] = field(default_factory=dict)
+    latest: LatestMap = field(default_factory=LatestMap)
     attempts_by_status: dict[str, int] = field(default_factory=dict)
     by_batch: dict[int, dict[str, int]] = field(default_factory=dict)
     corrupt_lines: int = 0
@@ -163,8 +247,8 @@ class _Scanner:
         self.scan = scan
         self.strict = strict
         self.count_batches = count_batches
-        # Raw bytes keys while scanning; decoded once at the end.
-        self.latest: dict[bytes, list[Any]] = {}
+        # Raw rows, keyed by the config id's bytes (see LatestMap).
+        self.latest: dict[bytes, Any] = scan.latest._rows
         self.by_status: dict[bytes, int] = {}
         self.by_batch: dict[tuple[bytes, bytes], int] = {}
         self.slow: list[tuple[dict[str, Any], int, int]] = []
@@ -273,25 +357,6 @@ class _Scanner:
             counts = scan.by_batch.setdefault(int(batch), {})
             text = status.decode("utf-8")
             counts[text] = counts.get(text, 0) + count
-        words: dict[bytes | None, str | None] = {None: None}
-        latest = scan.latest
-        for cid, item in self.latest.items():
-            end, begin, status, reason, dur, file_index, offset, attempts = item
-            for raw in (status, reason):
-                if raw not in words:
-                    words[raw] = raw.decode("utf-8")
-            # Positional arguments: this runs once per config (a million times).
-            latest[cid.decode("utf-8")] = Latest(
-                end.decode("ascii"),
-                begin.decode("ascii"),
-                None,
-                words[status] or "",
-                words[reason],
-                None if dur == b"null" else float(dur),
-                file_index,
-                offset,
-                attempts,
-            )
         for record, file_index, offset in self.slow:
             _add_slow(scan, record, file_index, offset, self.count_batches)
 
@@ -329,12 +394,12 @@ def _add_slow(
     )
     current = scan.latest.get(str(config_id))
     if current is None:
-        scan.latest[str(config_id)] = candidate
+        scan.latest.put(str(config_id), candidate)
         return
     current.attempts += 1
     if scan.is_later(candidate, current):
         candidate.attempts = current.attempts
-        scan.latest[str(config_id)] = candidate
+        scan.latest.put(str(config_id), candidate)
 
 
 def _number(value: Any) -> float | None:

@@ -81,6 +81,7 @@ def test_status_json_exact(run4, cli_json) -> None:
             "failed_batch_indices": [],
             "latest_log": None,
         },
+        "slurm_job_ids": {},
     }
 
 
