@@ -5,14 +5,16 @@ A config's params JSON (Appendix A) and its command (I12–I17, rendered by
 top-level parameter key: the ``"key":value`` JSON fragment, and the override
 words of the leaves below that key. Merging an option only changes the top-level
 keys its ``params`` names, so the planner keeps the pieces of each cached merge
-state and re-renders only the touched keys. A config then costs two sorts and
-joins instead of a full flatten, render and two JSON encodings (profiled: this
-was half of the planning time).
+state and re-renders only the touched keys; a mapping that a merge copied is
+assembled from the cached pieces of its children. A config then costs a sort
+of its top-level keys and a few joins instead of a full flatten, render and two
+JSON encodings (profiled: those were half of the planning time).
 
-The words are exactly those of :func:`overrides.render_command`: leaves come from
-:func:`overrides.flatten_params`, each word is ``shlex.quote`` of
-:func:`overrides.override_word`, and words are ordered by dotted key. The test
-``test_incremental_render_matches_render_command`` checks the equivalence.
+The words are exactly those of :func:`overrides.render_command`: leaves are those
+of :func:`overrides.flatten_params` (descend into non-empty mappings only), each
+word is ``shlex.quote`` of :func:`overrides.override_word`, and words are ordered
+by dotted key. ``tests/plan/test_render_property.py`` checks the equivalence on
+generated params, and the JSON against :func:`geryon.canonical.dumps`.
 """
 
 from __future__ import annotations

@@ -6,8 +6,10 @@ config goes straight to a :class:`~geryon.plan.writer.ConfigSink`.
 
 Speed: consecutive combinations share all but the last few options, so the merge
 states of the current merge-order prefix are kept on a stack and each config
-re-merges only the options that changed. Duplicate detection (Q16) keeps one
-20-byte digest per config.
+re-merges only the options that changed; an option whose keys are all new merges
+by a plain dict union. Duplicate detection (Q16) keeps one 20-byte digest per
+config. Measured with ``bench/plan_scale.py``: about 40 µs of CPU per config
+(1,000,000 configs: 37.5 s CPU, 215 MB peak).
 """
 
 from __future__ import annotations
