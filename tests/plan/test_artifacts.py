@@ -382,3 +382,24 @@ def test_nested_empty_mapping_and_empty_key() -> None:
     with pytest.raises(ConfigError) as caught:
         stream_of(bad)
     assert caught.value.file == "/exp/experiment.yaml"
+
+
+def test_interrupt_while_writing_leaves_no_run_directory(
+    tmp_path: Path, plan_doc: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geryon.plan.writer import ArtifactWriter
+
+    real_add = ArtifactWriter.add
+    calls = []
+
+    def interrupted_add(self: ArtifactWriter, *record: Any) -> None:
+        calls.append(record)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        real_add(self, *record)
+
+    monkeypatch.setattr(ArtifactWriter, "add", interrupted_add)
+    options = [{"id": f"o{i}", "params": {"n": i}} for i in range(20)]
+    with pytest.raises(KeyboardInterrupt):
+        plan_doc(packs_doc(options), run_id="ctrl_c")
+    assert list((tmp_path / "out" / "runs").iterdir()) == []
