@@ -79,6 +79,32 @@ def plan_rerun(
     ``batch_indices`` (``recover --batch-index``) keeps only targets in those batches.
     """
     explicit = _dedupe(config_ids)
+    wanted = _target_positions(index, statuses, explicit, batch_indices)
+    order = sorted(wanted)
+    targets = [index.planned.config_ids[i] for i in order]
+    batches = sorted({b for i in order for b in index.planned.batches_of(i)})
+    payload = {
+        "created_at": iso_seconds(),
+        "run_id": index.layout.run_id,
+        "run_root": str(index.layout.root),
+        "status_filter": list(statuses),
+        "explicit_config_ids": explicit,
+        "target_config_ids": targets,
+        "target_batch_indices": batches,
+        "num_target_configs": len(targets),
+        "num_target_batches": len(batches),
+        "resume_required": True,
+        "notes": list(NOTES),
+    }
+    return RerunPlan(payload, explicit, batches)
+
+
+def _target_positions(
+    index: StatusIndex,
+    statuses: list[str],
+    explicit: list[str],
+    batch_indices: tuple[int, ...],
+) -> set[int]:
     position = index.planned.position
     unknown = [cid for cid in explicit if cid not in position]
     if unknown:
@@ -102,23 +128,7 @@ def plan_rerun(
             file=index.layout.root,
             hint="Check 'geryon status --run <run>'; nothing matches the filter",
         )
-    order = sorted(wanted)
-    targets = [index.planned.config_ids[i] for i in order]
-    batches = sorted({b for i in order for b in index.planned.batches_of(i)})
-    payload = {
-        "created_at": iso_seconds(),
-        "run_id": index.layout.run_id,
-        "run_root": str(index.layout.root),
-        "status_filter": list(statuses),
-        "explicit_config_ids": explicit,
-        "target_config_ids": targets,
-        "target_batch_indices": batches,
-        "num_target_configs": len(targets),
-        "num_target_batches": len(batches),
-        "resume_required": True,
-        "notes": list(NOTES),
-    }
-    return RerunPlan(payload, explicit, batches)
+    return wanted
 
 
 def write_retry_file(retries_dir: Path, payload: dict[str, Any]) -> Path:
