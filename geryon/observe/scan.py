@@ -26,6 +26,7 @@ import logging
 import mmap
 import os
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,7 +250,7 @@ class _Scanner:
         self.count_batches = count_batches
         # Raw rows, keyed by the config id's bytes (see LatestMap).
         self.latest: dict[bytes, Any] = scan.latest._rows
-        self.by_status: dict[bytes, int] = {}
+        self.seen_status: list[bytes] = []
         self.by_batch: dict[tuple[bytes, bytes], int] = {}
         self.slow: list[tuple[dict[str, Any], int, int]] = []
 
@@ -266,48 +267,46 @@ class _Scanner:
     def _feed(self, file_index: int, path: Path, data: mmap.mmap) -> None:
         find, rfind = data.find, data.rfind
         mid, tail = _MID.match, _TAIL.match
-        latest, by_status = self.latest, self.by_status
+        latest, seen_status = self.latest, self.seen_status.append
         count_batches = self.count_batches
-        pos, size, number = 0, len(data), 0
+        pos, size = 0, len(data)
         while pos < size:
-            number += 1
-            eol = find(b"\n", pos)
+            start = pos
+            eol = find(b"\n", start)
             if eol < 0:
                 eol = size
-            c = find(_CONFIG_KEY, pos, eol)
-            s = rfind(_START_KEY, c, eol) if c > pos else -1
-            m2 = mid(data, c) if c > pos else None
+            pos = eol + 1
+            c = find(_CONFIG_KEY, start, eol)
+            m2 = mid(data, c) if c > start else None
+            s = rfind(_START_KEY, c, eol) if m2 is not None else -1
             m3 = tail(data, s) if s > c else None
             if (
                 m2 is None
                 or m3 is None
                 or data[eol - 1] != _CLOSE_BRACE
-                or find(b'{"', pos + 1, c) >= 0
+                or find(b'{"', start + 1, c) >= 0
                 or find(_CONFIG_KEY, m2.end(), s) >= 0
             ):
-                self._fallback(file_index, path, data[pos:eol], pos, number)
-                pos = eol + 1
+                self._fallback(file_index, path, data, start, eol)
                 continue
             cid, dur, end = m2.groups()
             begin, status, reason = m3.groups()
-            by_status[status] = by_status.get(status, 0) + 1
+            seen_status(status)
             if count_batches:
-                self._count_batch(data, pos, c, status)
+                self._count_batch(data, start, c, status)
             current = latest.get(cid)
             if current is None:
-                latest[cid] = [end, begin, status, reason, dur, file_index, pos, 1]
-                pos = eol + 1
+                latest[cid] = [end, begin, status, reason, dur, file_index, start, 1]
                 continue
             current[7] += 1
             if end > current[0] or (
                 end == current[0]
                 and (
                     begin > current[1]
-                    or (begin == current[1] and self._tie(file_index, pos, current))
+                    or (begin == current[1] and self._tie(file_index, start, current))
                 )
             ):
-                current[0:7] = [end, begin, status, reason, dur, file_index, pos]
-            pos = eol + 1
+                current[0:7] = [end, begin, status, reason, dur, file_index, start]
 
     def _tie(self, file_index: int, offset: int, current: list[Any]) -> bool:
         """Equal end and start times: the larger attempt id is the later attempt."""
@@ -322,9 +321,10 @@ class _Scanner:
         self.by_batch[pair] = self.by_batch.get(pair, 0) + 1
 
     def _fallback(
-        self, file_index: int, path: Path, raw: bytes, offset: int, number: int
+        self, file_index: int, path: Path, data: mmap.mmap, offset: int, eol: int
     ) -> None:
-        """Parse one line the fast path did not take (line ``number`` of ``path``)."""
+        """Parse the line ``data[offset:eol]`` the fast path did not take."""
+        raw = data[offset:eol]
         if not raw.strip():
             return
         try:
@@ -334,7 +334,8 @@ class _Scanner:
         if isinstance(value, dict):
             self.slow.append((value, file_index, offset))
             return
-        self._corrupt(path, number)
+        # Rare: count the lines before this one only now.
+        self._corrupt(path, data[:offset].count(b"\n") + 1)
 
     def _corrupt(self, path: Path, number: int) -> None:
         if self.strict:
@@ -350,7 +351,7 @@ class _Scanner:
     def finish(self) -> None:
         """Decode the fast-path aggregates and merge the slow-path records in."""
         scan = self.scan
-        for status, count in self.by_status.items():
+        for status, count in Counter(self.seen_status).items():
             text = status.decode("utf-8")
             scan.attempts_by_status[text] = scan.attempts_by_status.get(text, 0) + count
         for (batch, status), count in self.by_batch.items():
