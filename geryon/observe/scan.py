@@ -7,10 +7,11 @@ about 15 us, so neither can touch every line. Records written by geryon are
 canonical JSON (sorted keys, no whitespace, fixed-width times): the scanner finds
 the two top-level keys it needs with ``bytes.find`` (which skips the long command
 string at C speed) and matches two short anchored patterns there (about 3 us per
-record, measured with ``bench/status_scale.py``). Every line the fast path refuses is handed to ``json.loads``, so odd but
-valid records (other key sets, upstream's variable-width times, spaces) still
-count, and a line that is not a JSON object is skipped with a warning naming file
-and line, or rejected in strict mode, exactly like :func:`geryon.storage.read_jsonl`.
+record, measured with ``bench/status_scale.py``). Every line the fast path
+refuses is handed to ``json.loads``, so odd but valid records (other key sets,
+upstream's variable-width times, spaces) still count, and a line that is not a
+JSON object is skipped with a warning naming file and line, or rejected in strict
+mode, exactly like :func:`geryon.storage.read_jsonl`.
 
 Why only top-level fields are found: inside a JSON string every ``"`` is escaped,
 so the bytes ``","config_id":"`` can only be a key, and its first occurrence is
