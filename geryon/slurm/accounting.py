@@ -190,11 +190,40 @@ def run_jobs(layout: RunLayout) -> dict[str, JobActivity]:
 
 
 def batch_job_ids(layout: RunLayout) -> dict[int, list[str]]:
-    """Batch index -> the Slurm job ids that ran it, oldest first."""
+    """Batch index -> the Slurm job ids that ran it, oldest first.
+
+    Read from file names only (each task directory holds one ``batch_<B>.jsonl``
+    per batch it ran), so it stays cheap on runs with millions of records.
+    """
     found: dict[int, list[str]] = {}
-    for job_id, activity in sorted(run_jobs(layout).items(), key=_numeric_id):
-        for batch in sorted(activity.batches):
+    for job_id, dirs in sorted(slurm_task_dirs(layout).items(), key=_numeric_id):
+        batches = {
+            int(path.stem.split("_", 1)[1])
+            for task_dir in dirs
+            for path in task_dir.glob("batch_*.jsonl")
+            if path.stem.split("_", 1)[1].isdigit()
+        }
+        for batch in sorted(batches):
             found.setdefault(batch, []).append(job_id)
+    return found
+
+
+SUBMITTED = re.compile(rb"submitted with SLURM jobid (\d+)|SLURM job ID (\d+)")
+
+
+def submitted_job_ids(layout: RunLayout) -> set[str]:
+    """Every Slurm job id the plugin reported submitting for this run, read from
+    the run's Snakemake logs (``exec/snakemake_logs/``), plus the jobs that ran
+    a task (their task directories)."""
+    found = set(slurm_task_dirs(layout))
+    logs = layout.exec_dir / "snakemake_logs"
+    for path in sorted(logs.glob("*.log")) if logs.is_dir() else []:
+        try:
+            text = path.read_bytes()
+        except OSError:
+            continue
+        for match in SUBMITTED.finditer(text):
+            found.add((match.group(1) or match.group(2)).decode())
     return found
 
 
@@ -389,10 +418,11 @@ def run_job_summary(layout: RunLayout) -> list[dict[str, Any]]:
     """One row per Slurm job of the run: id, state, batches, commands started and
     the real exit codes of failed commands (Slurm itself only sees exit 1)."""
     jobs = run_jobs(layout)
-    states = job_states(jobs, cache_dir=layout.state_dir) if jobs else {}
+    ids = submitted_job_ids(layout) | set(jobs)
+    states = job_states(ids, cache_dir=layout.state_dir) if ids else {}
     rows = []
-    for job_id in sorted(jobs, key=int):
-        activity = jobs[job_id]
+    for job_id in sorted(ids, key=int):
+        activity = jobs.get(job_id) or JobActivity(job_id, set(), {}, {})
         rows.append(
             {
                 "job_id": job_id,

@@ -1,8 +1,8 @@
 """``query_status``: the run's rows of ``squeue`` while run-slurm waits (spec E46).
 
 A background thread asks ``squeue`` every :data:`POLL_SEC` seconds (and once at
-the end) for the user's jobs whose comment names this run's batch rules (the
-plugin sets the comment to ``rule_<rule or group>``), and persists the answer to
+the end) for the run's jobs (the ids the plugin reported in the run's Snakemake
+logs, see :func:`geryon.slurm.accounting.submitted_job_ids`), and persists the answer to
 ``exec/queue_status.json`` plus a timestamped copy under ``exec/queue_status/``.
 A failed query is recorded as ``available: false`` with the error, never raised.
 """
@@ -17,15 +17,15 @@ from types import TracebackType
 from typing import Any
 
 from geryon import timefmt
-from geryon.engine.snakefile import rule_prefix
 from geryon.layout import RunLayout
+from geryon.slurm.accounting import submitted_job_ids
 from geryon.storage import append_jsonl, write_json_atomic
 
 log = logging.getLogger("geryon.slurm.queue")
 
 POLL_SEC = 30.0
 FIELDS = ("job_id", "state", "time", "nodes", "partition", "name", "user", "reason")
-SQUEUE_FORMAT = "%i|%T|%M|%D|%P|%j|%u|%r|%k"
+SQUEUE_FORMAT = "%i|%T|%M|%D|%P|%j|%u|%r"
 
 
 def query_queue(layout: RunLayout) -> dict[str, Any]:
@@ -42,12 +42,12 @@ def query_queue(layout: RunLayout) -> dict[str, Any]:
     if done.returncode != 0:
         error = done.stderr.strip() or f"exit {done.returncode}"
         return {"available": False, "error": error, "queried_at": stamp}
-    marker = rule_prefix(layout.run_id)
+    ours = submitted_job_ids(layout)
     jobs = []
     for line in done.stdout.splitlines():
         parts = line.split("|")
-        if len(parts) == len(FIELDS) + 1 and marker in parts[-1]:
-            jobs.append(dict(zip(FIELDS, parts[:-1], strict=True)))
+        if len(parts) == len(FIELDS) and parts[0] in ours:
+            jobs.append(dict(zip(FIELDS, parts, strict=True)))
     return {"available": True, "queried_at": stamp, "jobs": jobs}
 
 

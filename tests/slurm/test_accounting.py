@@ -41,6 +41,8 @@ def write_events(layout: RunLayout, job_id: str, events: list[dict]) -> None:
     batches = {e["batch_index"] for e in events}
     for batch in sorted(batches):
         append_jsonl(path, {"event": "batch_start", "batch_index": batch})
+        stream = path.parent / f"batch_{batch:03d}.jsonl"
+        append_jsonl(stream, {"event": "batch_start", "batch_index": batch})
     for item in events:
         append_jsonl(path, item)
 

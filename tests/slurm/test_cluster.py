@@ -20,7 +20,7 @@ from slurm_plans import GERYON, config_ids, geryon, records, sacct_rows, write_p
 
 from geryon.engine.snakefile import rule_prefix
 from geryon.layout import RunLayout
-from geryon.slurm.accounting import slurm_terminations
+from geryon.slurm.accounting import batch_job_ids, slurm_terminations
 
 pytestmark = [pytest.mark.slurm, pytest.mark.slow]
 
@@ -101,6 +101,10 @@ def test_batches_per_task_two_puts_two_batches_in_one_job(grouped_sweep) -> None
         assert row["Timelimit"] == "00:04:00"
     summary = {j["job_id"]: j for j in payload["slurm"]["jobs"]}
     assert {k: set(v["batch_indices"]) for k, v in summary.items()} == batches_by_job
+    expected = {b: [j] for j, batches in batches_by_job.items() for b in batches}
+    assert batch_job_ids(RunLayout.open(root)) == expected
+    shown = status_of(root)["slurm_job_ids"]
+    assert shown == {str(b): ids for b, ids in expected.items()}
 
 
 def test_slurm_logs_and_job_list_are_kept(grouped_sweep) -> None:
