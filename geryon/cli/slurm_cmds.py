@@ -19,16 +19,20 @@ import click
 from rich.table import Table
 
 from geryon import timefmt
-from geryon.cli.output import console, emit_json
+from geryon.cli.output import console, emit_json, format_option
 from geryon.cli.run_cmds import _selection_options, build_request, show_report
 from geryon.engine import ExecutionReport, ExecutionRequest, execute
 from geryon.engine.runner import prepare
 from geryon.engine.snakefile import rule_prefix
 from geryon.errors import ConfigError
 from geryon.layout import RunLayout
-from geryon.slurm.accounting import choose_status_command, run_job_summary
+from geryon.slurm.accounting import (
+    choose_status_command,
+    run_job_summary,
+    submitted_job_ids,
+)
 from geryon.slurm.limits import SiteLimits, limit_warnings, read_site_limits
-from geryon.slurm.queue import QueueWatch
+from geryon.slurm.queue import FIELDS, QueueWatch, persist, query_queue
 from geryon.slurm.resources import check_group_log_dir, group_runtime_min
 from geryon.storage import append_jsonl, write_json_atomic
 
@@ -302,4 +306,64 @@ def _text(value: Any) -> str:
     return "null" if value is None else str(value)
 
 
-COMMANDS = [run_slurm]
+def _queue_command(name: str, persist_status: bool, doc: str) -> click.Command:
+    @click.command(name, help=doc)
+    @click.option(
+        "--run",
+        "run_dir",
+        required=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Run root.",
+    )
+    @click.option(
+        "--job-id",
+        "job_ids",
+        multiple=True,
+        help="Slurm job id (repeatable; default: the run's jobs).",
+    )
+    @format_option("table", "json")
+    def command(run_dir: Path, job_ids: tuple[str, ...], output_format: str) -> int:
+        layout = RunLayout.open(run_dir)
+        if not job_ids and not submitted_job_ids(layout):
+            raise ConfigError(
+                "no Slurm jobs are recorded for this run",
+                file=layout.exec_dir,
+                hint="Run 'geryon run-slurm' first, or pass --job-id",
+            )
+        status = query_queue(layout, job_ids or None)
+        if persist_status:
+            persist(layout, status)
+        if output_format == "json":
+            emit_json(status)
+        else:
+            console().print(queue_table(status))
+        return 0
+
+    return command
+
+
+def queue_table(status: dict[str, Any]) -> Table:
+    table = Table(title=f"squeue at {status['queried_at']}")
+    if not status["available"]:
+        table.add_column("error")
+        table.add_row(str(status.get("error")))
+        return table
+    for column in FIELDS:
+        table.add_column(column)
+    for row in status["jobs"]:
+        table.add_row(*(row[c] for c in FIELDS))
+    return table
+
+
+queue = _queue_command(
+    "queue",
+    False,
+    "Show the run's Slurm jobs as squeue sees them (nothing is written).",
+)
+queue_refresh = _queue_command(
+    "queue-refresh",
+    True,
+    "Query squeue for the run's jobs and save exec/queue_status.json.",
+)
+
+COMMANDS = [run_slurm, queue, queue_refresh]

@@ -28,8 +28,11 @@ FIELDS = ("job_id", "state", "time", "nodes", "partition", "name", "user", "reas
 SQUEUE_FORMAT = "%i|%T|%M|%D|%P|%j|%u|%r"
 
 
-def query_queue(layout: RunLayout) -> dict[str, Any]:
-    """The run's jobs as squeue sees them now (also recently ended ones)."""
+def query_queue(
+    layout: RunLayout, job_ids: tuple[str, ...] | None = None
+) -> dict[str, Any]:
+    """The run's jobs (or ``job_ids``) as squeue sees them now, also recently
+    ended ones."""
     command = ["squeue", "-h", "--states=all", "-u", getpass.getuser()]
     command += ["-o", SQUEUE_FORMAT]
     stamp = timefmt.iso_seconds()
@@ -42,13 +45,22 @@ def query_queue(layout: RunLayout) -> dict[str, Any]:
     if done.returncode != 0:
         error = done.stderr.strip() or f"exit {done.returncode}"
         return {"available": False, "error": error, "queried_at": stamp}
-    ours = submitted_job_ids(layout)
+    ours = set(job_ids) if job_ids else submitted_job_ids(layout)
     jobs = []
     for line in done.stdout.splitlines():
         parts = line.split("|")
         if len(parts) == len(FIELDS) and parts[0] in ours:
             jobs.append(dict(zip(FIELDS, parts, strict=True)))
-    return {"available": True, "queried_at": stamp, "jobs": jobs}
+    return {
+        "available": True,
+        "queried_at": stamp,
+        "job_ids": sorted(ours, key=_numeric),
+        "jobs": jobs,
+    }
+
+
+def _numeric(job_id: str) -> tuple[int, str]:
+    return (int(job_id), "") if job_id.isdigit() else (0, job_id)
 
 
 def persist(layout: RunLayout, status: dict[str, Any]) -> None:

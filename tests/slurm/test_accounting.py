@@ -151,3 +151,14 @@ def test_shell_exit_143_in_a_cancelled_job_counts_as_cut_short(tmp_path) -> None
     cache_states(layout, {"26": "CANCELLED"})
     latest = {"killed": record(T1, "failed"), "broken": record(T1, "failed")}
     assert slurm_overrides(layout, latest) == {"killed": "CANCELLED"}
+
+
+def test_queue_without_recorded_jobs_is_a_config_error(tmp_path, capsys) -> None:
+    from geryon.cli.main import main
+
+    layout = make_run(tmp_path)
+    assert main(["queue", "--run", str(layout.root)]) == 2
+    err = capsys.readouterr().err
+    assert "[config error]" in err
+    assert "no Slurm jobs are recorded for this run" in err
+    assert "--job-id" in err
