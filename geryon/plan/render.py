@@ -26,6 +26,7 @@ from typing import Any, NamedTuple
 
 from geryon import canonical
 from geryon.plan.overrides import flatten_params, override_value, override_word
+from geryon.sanitize import tag_for_name
 
 _MEMO_LIMIT = 1 << 18
 # Cached pieces hold merged sub-trees; bounded lower to keep peak memory small.
@@ -50,6 +51,52 @@ class Rendered(NamedTuple):
 EMPTY = Rendered({}, {})
 
 
+class TagText(NamedTuple):
+    """A config's sorted tags (I1) and the texts made of them."""
+
+    tags: list[str]
+    json: str  # canonical JSON of the list
+    stem: str  # the W&B name without its id suffix (I8)
+    word: str  # shell-quoted ``++wandb.tags=[...]`` (I16)
+
+
+class TagRenderer:
+    """:class:`TagText` of configs, joined from per-tag pieces rendered once.
+
+    A plan repeats a few tags in every config, so each tag's canonical JSON, W&B
+    name part and override list item are computed once; a config's texts are
+    then three joins. ``'`` is escaped per piece (``shlex.quote`` escapes each
+    quote on its own), and ``[`` is never shell-safe, so the word is always
+    single-quoted.
+    """
+
+    def __init__(self) -> None:
+        self.pieces: dict[str, tuple[str, str, str]] = {}
+
+    def text(self, tags: list[str]) -> TagText:
+        """The texts of ``tags``, which must be sorted and unique."""
+        pieces = self.pieces
+        try:
+            parts = [pieces[tag] for tag in tags]
+        except KeyError:
+            for tag in tags:
+                if tag not in pieces:
+                    pieces[tag] = _tag_pieces(tag)
+            parts = [pieces[tag] for tag in tags]
+        json_text = "[" + ",".join([part[0] for part in parts]) + "]"
+        stem = "_".join([part[1] for part in parts]) if parts else "exp"
+        word = "'++wandb.tags=[" + ",".join([part[2] for part in parts]) + "]'"
+        return TagText(tags, json_text, stem, word)
+
+
+EMPTY_TAGS = TagText([], "[]", "exp", "'++wandb.tags=[]'")
+
+
+def _tag_pieces(tag: str) -> tuple[str, str, str]:
+    quoted_item = override_value(tag).replace("'", "'\"'\"'")
+    return canonical.dumps(tag), tag_for_name(tag), quoted_item
+
+
 class Renderer:
     """Builds :class:`Rendered` pieces and assembles configs from them.
 
@@ -64,7 +111,6 @@ class Renderer:
         self.base_command = base_command
         self.memo: dict[tuple[str, type, Any], str] = {}
         self.key_json: dict[str, str] = {}
-        self.tag_values: dict[str, str] = {}
         self.piece_cache: dict[tuple[str, int], tuple[Any, str, Group]] = {}
         self.groups_in_order = _groups_follow_key_order({*top_keys, "wandb"})
 
@@ -138,83 +184,83 @@ class Renderer:
             self.memo[memo_key] = word
         return word
 
-    def params_json(self, rendered: Rendered) -> tuple[str, list[str]]:
-        """Canonical JSON of the merged params, and their sorted top-level keys."""
+    def params_json(self, rendered: Rendered) -> tuple[str, list[str], list[str]]:
+        """Canonical JSON of the merged params, their sorted top-level keys and
+        the JSON fragments in that order."""
         fragments = rendered.fragments
         keys = sorted(fragments)
-        return "{" + ",".join([fragments[key] for key in keys]) + "}", keys
+        parts = [fragments[key] for key in keys]
+        return "{" + ",".join(parts) + "}", keys, parts
 
     def config_text(
         self,
         rendered: Rendered,
         keys: list[str],
+        parts: list[str],
         user_wandb: dict[str, Any],
         name: str,
-        tags: list[str],
-        tags_json: str,
+        tag_text: TagText,
     ) -> tuple[str, str]:
         """Params JSON and command of a config: ``rendered`` with W&B keys injected.
 
         ``user_wandb`` is the merged ``wandb`` mapping (I9 keeps its other keys).
         The W&B name only holds ``[A-Za-z0-9_.-]`` (I7, I8), so it needs no JSON
-        escaping. The tag list is unique to almost every config, so its word is
-        assembled from memoised words of each tag, as ``override_value`` renders
-        a list.
-        ``keys`` are the sorted top-level keys from :meth:`params_json`.
+        escaping, and its word needs shell quotes only if Hydra's grammar does.
+        ``keys`` and ``parts`` come from :meth:`params_json`; ``parts`` is reused.
         """
-        rest = {k: v for k, v in user_wandb.items() if k != "name" and k != "tags"}
-        if rest:
-            wandb_json = canonical.dumps({**rest, "name": name, "tags": tags})
-        else:
-            wandb_json = '{"name":"' + name + '","tags":' + tags_json + "}"
-        fragments = rendered.fragments
-        if "wandb" not in fragments:
-            keys = keys.copy()
-            bisect.insort(keys, "wandb")
-        wandb_fragment = '"wandb":' + wandb_json
-        params_json = (
-            "{"
-            + ",".join([wandb_fragment if k == "wandb" else fragments[k] for k in keys])
-            + "}"
+        rest = (
+            {k: v for k, v in user_wandb.items() if k != "name" and k != "tags"}
+            if user_wandb
+            else None
         )
-        name_word = shlex.quote(override_word("wandb.name", name))
+        if rest:
+            wandb_json = canonical.dumps({**rest, "name": name, "tags": tag_text.tags})
+        else:
+            wandb_json = '{"name":"' + name + '","tags":' + tag_text.json + "}"
+        at = bisect.bisect_left(keys, "wandb")
+        present = at < len(keys) and keys[at] == "wandb"
+        parts[at : at + present] = ['"wandb":' + wandb_json]
+        value = override_value(name)
+        name_word = "++wandb.name=" + value
+        if value != name:
+            name_word = shlex.quote(name_word)
         if rest:
             words = [*self.words_of("wandb", rest), ("wandb.name", name_word)]
-            words.append(("wandb.tags", self.tags_word(tags)))
+            words.append(("wandb.tags", tag_text.word))
             wandb = self.group(words)
         else:
-            tags_word = self.tags_word(tags)
             wandb = Group(
-                (("wandb.name", name_word), ("wandb.tags", tags_word)),
-                name_word + " " + tags_word,
+                (("wandb.name", name_word), ("wandb.tags", tag_text.word)),
+                name_word + " " + tag_text.word,
             )
-        return params_json, self.command(rendered.groups, keys, wandb)
+        command = self.command(rendered.groups, keys, at, present, wandb)
+        return "{" + ",".join(parts) + "}", command
 
-    def command(self, groups: dict[str, Group], keys: list[str], wandb: Group) -> str:
-        """I17: the base command and every override word in dotted-key order."""
+    def command(
+        self,
+        groups: dict[str, Group],
+        keys: list[str],
+        at: int,
+        present: bool,
+        wandb: Group,
+    ) -> str:
+        """I17: the base command and every override word in dotted-key order.
+
+        ``keys`` are the sorted top-level keys; the W&B group goes at index ``at``
+        (replacing the user's ``wandb`` key if ``present``).
+        """
         if self.groups_in_order:
-            texts = [wandb.text if k == "wandb" else groups[k].text for k in keys]
-            return " ".join([self.base_command, *texts])
+            texts = [self.base_command]
+            texts += [groups[k].text for k in keys[:at]]
+            texts.append(wandb.text)
+            texts += [groups[k].text for k in keys[at + present :]]
+            return " ".join(texts)
         words = [
             w for key, group in groups.items() if key != "wandb" for w in group.words
         ]
         words.extend(wandb.words)
         words.sort()
         return " ".join([self.base_command, *[word for _, word in words]])
-
-    def tags_word(self, tags: list[str]) -> str:
-        """``shlex.quote`` of ``++wandb.tags=[...]``; ``[`` is never shell-safe, so
-        the word is always single-quoted (I16)."""
-        values = self.tag_values
-        try:
-            items = [values[tag] for tag in tags]
-        except KeyError:
-            for tag in tags:
-                if tag not in values:
-                    values[tag] = override_value(tag)
-            items = [values[tag] for tag in tags]
-        text = "++wandb.tags=[" + ",".join(items) + "]"
-        return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
 def _groups_follow_key_order(keys: set[str]) -> bool:

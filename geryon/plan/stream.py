@@ -14,6 +14,7 @@ config. Measured with ``bench/plan_scale.py``: about 40 µs of CPU per config
 
 from __future__ import annotations
 
+import bisect
 import gc
 import hashlib
 import itertools
@@ -23,7 +24,12 @@ from typing import Any
 
 from geryon import canonical
 from geryon.errors import ConfigError
-from geryon.plan.identity import config_tags, wandb_error, wandb_name, with_wandb
+from geryon.plan.identity import (
+    WANDB_NAME_LIMIT,
+    config_tags,
+    wandb_error,
+    with_wandb,
+)
 from geryon.plan.merge import (
     MergeContext,
     MergeState,
@@ -35,7 +41,15 @@ from geryon.plan.merge import (
 )
 from geryon.plan.model import Experiment, Option
 from geryon.plan.predicates import PredicateStats
-from geryon.plan.render import EMPTY, Group, Rendered, Renderer
+from geryon.plan.render import (
+    EMPTY,
+    EMPTY_TAGS,
+    Group,
+    Rendered,
+    Renderer,
+    TagRenderer,
+    TagText,
+)
 from geryon.plan.writer import ConfigSink
 
 log = logging.getLogger("geryon.plan.stream")
@@ -102,9 +116,15 @@ class ConfigStream:
         self.stack_states: list[tuple[MergeState, Rendered]] = []
         self.seen: dict[bytes, int] = {}
         self.shortcuts: dict[Option, _Shortcut | None] = {}
+        self.tag_renderer = TagRenderer()
         self.tag_head: tuple[Option, ...] | None = None
-        self.tag_base: frozenset[str] = frozenset()
+        self.tag_base: tuple[list[str], frozenset[str], TagText] = (
+            [],
+            frozenset(),
+            EMPTY_TAGS,
+        )
         self.selected_parts = _selected_parts(experiment)
+        self.selected_around = ("{", "}")
         names = [pack.name for pack in experiment.packs]
         self.name_order = sorted(range(len(names)), key=names.__getitem__)
 
@@ -199,18 +219,30 @@ class ConfigStream:
             return False
         return True
 
-    def _tags(self, combo: tuple[Option, ...]) -> list[str]:
-        """I1, re-using the tag set of all packs but the last (they rarely change)."""
+    def _tags(self, combo: tuple[Option, ...]) -> TagText:
+        """I1, re-using the tags of all packs but the last (they rarely change)."""
         head = combo[:-1]
         if head != self.tag_head:
             self.tag_head = head
-            self.tag_base = frozenset(
-                config_tags(self.experiment.default_tags, (o.tag for o in head))
-            )
+            base = config_tags(self.experiment.default_tags, (o.tag for o in head))
+            self.tag_base = (base, frozenset(base), self.tag_renderer.text(base))
+            self.selected_around = self._selected_around(head)
+        base, base_set, base_text = self.tag_base
         last = combo[-1].tag
-        if last is None or last in self.tag_base:
-            return sorted(self.tag_base)
-        return sorted(self.tag_base | {last})
+        if last is None or last in base_set:
+            return base_text
+        tags = base.copy()
+        bisect.insort(tags, last)
+        return self.tag_renderer.text(tags)
+
+    def _selected_around(self, head: tuple[Option, ...]) -> tuple[str, str]:
+        """The ``selected_options`` JSON before and after the last pack's entry."""
+        parts = self.selected_parts
+        order = self.name_order
+        slot = order.index(len(head))
+        before = [parts[head[i]] + "," for i in order[:slot]]
+        after = ["," + parts[head[i]] for i in order[slot + 1 :]]
+        return "{" + "".join(before), "".join(after) + "}"
 
     def _emit(
         self,
@@ -220,29 +252,30 @@ class ConfigStream:
         rendered: Rendered,
     ) -> None:
         """Identity (I1–I11), command (I17) and indices (I19) of one config."""
-        tags = self._tags(combo)
-        tags_json = canonical.dumps(tags)
-        merged_json, keys = self.renderer.params_json(rendered)
+        tag_text = self._tags(combo)
+        tags_json = tag_text.json
+        merged_json, keys, parts = self.renderer.params_json(rendered)
         text = '{"params":' + merged_json + ',"tags":' + tags_json + "}"
         digest = hashlib.sha1(text.encode("utf-8")).digest()
         first = self.seen.setdefault(digest, index)
         if first != index:
             raise self._duplicate(first, combo, digest.hex())
         config_id = digest.hex()
-        name = wandb_name(tags, config_id)
+        # I8, as identity.wandb_name builds it.
+        name = (tag_text.stem + "_" + config_id[:8])[:WANDB_NAME_LIMIT]
         user_wandb = merged.get("wandb")
         if user_wandb is not None and user_wandb.__class__ is not dict:
             raise wandb_error(user_wandb, file=self.file, selected=_selected(combo))
         try:
             params_json, command = self.renderer.config_text(
-                rendered, keys, user_wandb or {}, name, tags, tags_json
+                rendered, keys, parts, user_wandb or {}, name, tag_text
             )
         except ConfigError as err:
             raise self._render_error(err, combo) from err
         number = self.result.num_configs
         batch_index, line_index = divmod(number, self.batch_size)
-        parts = self.selected_parts
-        selected_json = "{" + ",".join([parts[combo[i]] for i in self.name_order]) + "}"
+        before, after = self.selected_around
+        selected_json = before + self.selected_parts[combo[-1]] + after
         self.sink.add(
             batch_index,
             line_index,
@@ -254,7 +287,7 @@ class ConfigStream:
             selected_json,
         )
         if number < self.preview_limit:
-            self._preview(combo, merged, config_id, command, tags, name)
+            self._preview(combo, merged, config_id, command, tag_text.tags, name)
         self.result.num_configs = number + 1
 
     def _preview(
@@ -276,7 +309,7 @@ class ConfigStream:
                 "line_index": line_index,
                 "command": command,
                 "params": with_wandb(merged, name, tags),
-                "tags": tags,
+                "tags": list(tags),
                 "wandb_name": name,
                 "selected_options": {o.pack: o.id for o in combo},
             }

@@ -33,6 +33,7 @@ from geryon.layout import EXEC_SUBDIRS, RunLayout, batch_name
 log = logging.getLogger("geryon.plan.writer")
 
 _BUFFER_BYTES = 1 << 20
+_PENDING_LINES = 2048
 _CONFIG_LINE = (
     '{"batch_index":%d,"command":%s,"config_id":"%s","line_index":%d,"params":%s,'
     '"run_id":%s,"selected_options":%s,"tags":%s,"wandb_name":"%s"}\n'
@@ -94,6 +95,11 @@ class ArtifactWriter:
         self.batch_start = 0
         self.batch_count = 0
         self.offset = 0
+        # Lines of the current batch not yet written (at most _PENDING_LINES).
+        self.config_lines: list[str] = []
+        self.manifest_lines: list[str] = []
+        self.csv_lines: list[str] = []
+        self.commands: list[str] = []
 
     def _open(self, path: Path, encoding: str = "ascii") -> IO[str]:
         return path.open("w", encoding=encoding, newline="", buffering=_BUFFER_BYTES)
@@ -111,31 +117,52 @@ class ArtifactWriter:
     ) -> None:
         if batch_index != self.batch_index:
             self._start_batch(batch_index)
-        line = _CONFIG_LINE % (
-            batch_index,
-            encode_basestring_ascii(command),
-            config_id,
-            line_index,
-            params_json,
-            self.run_id_json,
-            selected_json,
-            tags_json,
-            wandb_name,
+        self.config_lines.append(
+            _CONFIG_LINE
+            % (
+                batch_index,
+                encode_basestring_ascii(command),
+                config_id,
+                line_index,
+                params_json,
+                self.run_id_json,
+                selected_json,
+                tags_json,
+                wandb_name,
+            )
         )
-        self.configs.write(line)
-        self.offset += len(line)
-        self.batch_count += 1
-        self.manifest.write(
+        self.manifest_lines.append(
             _MANIFEST_LINE % (config_id, params_json, tags_json, wandb_name)
         )
         # A6 quoting: params JSON always holds '"'; an empty tag list is "[]".
         tags_field = _csv_field(tags_json) if tags_json != "[]" else tags_json
         params_field = '"' + params_json.replace('"', '""') + '"'
-        self.manifest_csv.write(
+        self.csv_lines.append(
             f"{config_id},{wandb_name},{tags_field},{params_field}\r\n"
         )
+        self.commands.append(command)
+        if len(self.commands) >= _PENDING_LINES:
+            self._write_pending()
+
+    def _write_pending(self) -> None:
+        """Write the buffered lines: one large write per file instead of one per line."""
+        if not self.commands:
+            return
+        text = "".join(self.config_lines)
+        self.configs.write(text)
+        self.offset += len(text)
+        self.batch_count += len(self.commands)
+        self.manifest.write("".join(self.manifest_lines))
+        self.manifest_csv.write("".join(self.csv_lines))
         assert self.batch_file is not None
-        self.batch_file.write(command + "\n")
+        self.batch_file.write("\n".join(self.commands) + "\n")
+        for pending in (
+            self.config_lines,
+            self.manifest_lines,
+            self.csv_lines,
+            self.commands,
+        ):
+            pending.clear()
 
     def _start_batch(self, batch_index: int) -> None:
         self._end_batch()
@@ -149,6 +176,7 @@ class ArtifactWriter:
         """A3 plus the byte range of the batch in ``configs.jsonl``."""
         if self.batch_file is None:
             return
+        self._write_pending()
         self.batch_file.close()
         self.batch_file = None
         record = {

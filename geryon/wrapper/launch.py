@@ -11,12 +11,9 @@ behave differently per user and per node. Site setup belongs in ``env_script`` /
 
 from __future__ import annotations
 
-import importlib.util
 import shlex
 import signal
-import sys
 import uuid
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -24,32 +21,9 @@ from typing import Any
 
 from geryon.errors import ConfigError
 from geryon.layout import RunLayout
+from geryon.plan.overrides import hydra_run_dir_word
 from geryon.settings import RunSettings
 from geryon.wrapper.selection import TaskIdentity
-
-
-def _load_hydra_run_dir_word() -> Callable[[str], str]:
-    """``geryon.plan.overrides.hydra_run_dir_word``, the one quoting rule for the
-    override (spec E15), loaded from its file.
-
-    Importing it the normal way runs ``geryon/plan/__init__.py``, which imports the
-    whole planner: 260 ms measured, paid once per batch by every wrapper. The module
-    itself needs only the standard library and :mod:`geryon.errors`.
-    """
-    name = "geryon.plan.overrides"
-    module = sys.modules.get(name)
-    if module is None:
-        path = Path(__file__).resolve().parent.parent / "plan" / "overrides.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        if spec is None or spec.loader is None:
-            raise ImportError(f"cannot load {path}")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    word: Callable[[str], str] = module.hydra_run_dir_word
-    return word
-
-
-hydra_run_dir_word = _load_hydra_run_dir_word()
 
 
 @dataclass
