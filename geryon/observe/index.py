@@ -69,6 +69,8 @@ class StatusIndex:
     generated_at: str
     # Config id -> Slurm state for attempts Slurm ended (geryon.slurm.accounting).
     slurm_reasons: dict[str, str] = field(default_factory=dict)
+    # How many planned configs have a record; -1 when unknown (then O4 scans).
+    planned_with_records: int = -1
 
     def latest(self, config_id: str) -> Latest | None:
         return self.scan.latest.get(config_id)
@@ -94,10 +96,10 @@ class StatusIndex:
 
     def orphan_ids(self) -> list[str]:
         """Ids with records but no planned config (O4)."""
-        position = self.planned.position
         latest = self.scan.latest
-        if len(latest) == sum(1 for cid in position if cid in latest):
+        if len(latest) == self.planned_with_records:
             return []
+        position = self.planned.position
         return sorted(cid for cid in latest if cid not in position)
 
     def terminated_reasons(self) -> dict[str, str]:
@@ -261,17 +263,19 @@ def build_index(
     state = snakemake_state(layout) if with_live else SnakemakeState()
     running = running_attempts(layout, state) if with_live else {}
     slurm = slurm_overrides(layout, scan.latest)
+    statuses, with_records = _statuses(planned, scan, running, slurm)
     return StatusIndex(
         layout=layout,
         planned=planned,
         scan=scan,
-        statuses=_statuses(planned, scan, running, slurm),
+        statuses=statuses,
         running=running,
         snakemake=state,
         run_active=with_live and run_lock_held(layout),
         by_packs=packs,
         generated_at=iso_seconds(),
         slurm_reasons=slurm,
+        planned_with_records=with_records,
     )
 
 
@@ -280,18 +284,22 @@ def _statuses(
     scan: RecordScan,
     running: dict[str, RunningAttempt],
     slurm: dict[str, str],
-) -> list[str]:
-    latest = scan.latest
-    statuses = []
-    for config_id in planned.config_ids:
-        if config_id in slurm:
-            statuses.append("terminated")
-            continue
-        if config_id in running:
-            statuses.append("running")
-            continue
-        statuses.append(latest.status_of(config_id) or "missing")
-    return statuses
+) -> tuple[list[str], int]:
+    """Each planned config's status, and how many planned configs have a record."""
+    recorded = list(map(scan.latest.status_of, planned.config_ids))
+    with_records = len(recorded) - recorded.count(None)
+    statuses = [word or "missing" for word in recorded]
+    for position, config_id in _overridden(planned, running, slurm):
+        statuses[position] = "terminated" if config_id in slurm else "running"
+    return statuses, with_records
+
+
+def _overridden(
+    planned: PlannedConfigs, running: dict[str, RunningAttempt], slurm: dict[str, str]
+) -> list[tuple[int, str]]:
+    """Positions of configs whose status the live run or Slurm decides."""
+    position = planned.position
+    return [(position[cid], cid) for cid in {*running, *slurm} if cid in position]
 
 
 def _check_packs(layout: RunLayout, planned: PlannedConfigs, packs: list[str]) -> None:
