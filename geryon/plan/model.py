@@ -112,6 +112,8 @@ class Experiment:
     predicates: tuple[Predicate, ...]
     packs_diagnostics: dict[str, Any]
     constraints_diagnostics: dict[str, Any]
+    # Dotted params keys of the app's Hydra config groups (command.config_groups).
+    config_groups: frozenset[str] = frozenset()
 
     @property
     def num_constraints(self) -> int:

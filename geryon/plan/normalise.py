@@ -20,6 +20,7 @@ Deliberate differences from upstream (spec §12):
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ from geryon.plan.model import (
 )
 from geryon.plan.predicates import parse_predicates
 from geryon.plan.values import check_params, type_name
+
+# A Hydra config group path, as the app's defaults list names it.
+_GROUP_PATH_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*(?:/[A-Za-z_][A-Za-z0-9_-]*)*")
 
 TOP_LEVEL_KEYS = ("schema", "command", "defaults", "constraints", "merge", "packs")
 
@@ -101,9 +105,10 @@ def normalise(document: dict[str, Any], experiment_path: Path) -> Experiment:
     _check_top_level(check, document)
     merge_input = document.get("merge")
     merge = _merge_spec(check, merge_input)
-    program, args = _command(check, document.get("command"))
+    program, args, groups = _command(check, document.get("command"))
     packs, packs_diag = _packs(check, document.get("packs"), merge.mode)
     default_params, default_tags = _defaults(check, document.get("defaults"))
+    _check_group_params(check, groups, default_params, packs)
     includes, excludes, predicates, constraints_diag = _constraints(
         check, document.get("constraints"), packs
     )
@@ -122,6 +127,7 @@ def normalise(document: dict[str, Any], experiment_path: Path) -> Experiment:
         predicates=predicates,
         packs_diagnostics=packs_diag,
         constraints_diagnostics=constraints_diag,
+        config_groups=frozenset(groups),
     )
 
 
@@ -170,15 +176,18 @@ def _merge_spec(check: _Checker, raw: Any) -> MergeSpec:
     return MergeSpec(mode=mode, strategies=strategies, delete_sentinel=sentinel)
 
 
-def _command(check: _Checker, raw: Any) -> tuple[str, tuple[str, ...]]:
-    """S7 with the Q8 decision: every arg must already be a string."""
+def _command(check: _Checker, raw: Any) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """S7 with the Q8 decision: every arg must already be a string.
+
+    Also returns the dotted params keys of ``config_groups`` (a geryon extension).
+    """
     if raw is None:
         raise check.fail(
             "command",
             "'command' is required",
             "Add command: {program: python, args: [train.py]}",
         )
-    block = check.mapping(raw, "command", ("program", "args"))
+    block = check.mapping(raw, "command", ("program", "args", "config_groups"))
     program = block.get("program")
     check.text(program, "command.program", "program")
     args = check.list_of(block.get("args"), "command.args")
@@ -189,7 +198,78 @@ def _command(check: _Checker, raw: Any) -> tuple[str, tuple[str, ...]]:
                 f"command arguments must be strings, got {_shown(arg)}",
                 f"Quote it in YAML: '{arg}'",
             )
-    return str(program), tuple(args)
+    groups = _config_groups(check, block.get("config_groups"))
+    return str(program), tuple(args), groups
+
+
+def _config_groups(check: _Checker, raw: Any) -> tuple[str, ...]:
+    """``command.config_groups``: Hydra group paths, as dotted params keys."""
+    keys: dict[str, int] = {}
+    for index, item in enumerate(check.list_of(raw, "command.config_groups")):
+        if not isinstance(item, str) or not _GROUP_PATH_RE.fullmatch(item):
+            raise check.fail(
+                f"command.config_groups[{index}]",
+                "expected a Hydra config group path (names of ASCII letters, digits, "
+                "'_' and '-', each starting with a letter or '_', joined by '/'), "
+                f"got {_shown(item)}",
+                "Write the group as the app's defaults list names it, e.g. "
+                "model or model/encoder",
+            )
+        keys.setdefault(item.replace("/", "."), index)
+    for key, index in keys.items():
+        outer = next((k for k in keys if key.startswith(k + ".")), None)
+        if outer is not None:
+            raise check.fail(
+                f"command.config_groups[{index}]",
+                f"config group {key.replace('.', '/')} lies inside config group "
+                f"{outer.replace('.', '/')}, whose parameter is an option name, so "
+                "it can never be set",
+                "List only one of the two groups",
+            )
+    return tuple(keys)
+
+
+def _check_group_params(
+    check: _Checker,
+    groups: tuple[str, ...],
+    default_params: dict[str, Any],
+    packs: tuple[Pack, ...],
+) -> None:
+    """The parameter at a config group's key must be an option name (a string)."""
+    if not groups:
+        return
+    sources = [("defaults.params", default_params)]
+    sources += [
+        (f"{option.key_path}.params", option.params)
+        for pack in packs
+        for option in pack.options
+    ]
+    for where, params in sources:
+        for key in groups:
+            value = _at_dotted(params, key)
+            if value is not _ABSENT and (not isinstance(value, str) or not value):
+                raise check.fail(
+                    f"{where}.{key}",
+                    f"{key} is the Hydra config group {key.replace('.', '/')} "
+                    "(command.config_groups), so its value must be the name of one "
+                    f"of the group's options, a non-empty string; got {_shown(value)}",
+                    "Set the group's own fields in the option's config file, or "
+                    "remove the group from command.config_groups to pass a mapping "
+                    "with ++ overrides",
+                )
+
+
+_ABSENT = object()
+
+
+def _at_dotted(params: dict[str, Any], key: str) -> Any:
+    """The value at dotted ``key`` of ``params``, or ``_ABSENT``."""
+    node: Any = params
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _ABSENT
+        node = node[part]
+    return node
 
 
 def _defaults(check: _Checker, raw: Any) -> tuple[dict[str, Any], tuple[str, ...]]:

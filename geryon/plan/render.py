@@ -12,9 +12,11 @@ JSON encodings (profiled: those were half of the planning time).
 
 The words are exactly those of :func:`overrides.render_command`: leaves are those
 of :func:`overrides.flatten_params` (descend into non-empty mappings only), each
-word is ``shlex.quote`` of :func:`overrides.override_word`, and words are ordered
-by dotted key. ``tests/plan/test_render_property.py`` checks the equivalence on
-generated params, and the JSON against :func:`geryon.canonical.dumps`.
+word is ``shlex.quote`` of :func:`overrides.override_word` (of
+:func:`overrides.group_word` for the keys of ``command.config_groups``, as
+``render_command``'s ``group_keys``), and words are ordered by dotted key.
+``tests/plan/test_render_property.py`` checks the equivalence on generated
+params, and the JSON against :func:`geryon.canonical.dumps`.
 """
 
 from __future__ import annotations
@@ -22,10 +24,16 @@ from __future__ import annotations
 import bisect
 import shlex
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from typing import Any, NamedTuple
 
 from geryon import canonical
-from geryon.plan.overrides import flatten_params, override_value, override_word
+from geryon.plan.overrides import (
+    flatten_params,
+    group_word,
+    override_value,
+    override_word,
+)
 from geryon.sanitize import tag_for_name
 
 _MEMO_LIMIT = 1 << 18
@@ -107,8 +115,14 @@ class Renderer:
     sorted as a whole.
     """
 
-    def __init__(self, base_command: str, top_keys: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        base_command: str,
+        top_keys: Iterable[str] = (),
+        group_keys: AbstractSet[str] = frozenset(),
+    ) -> None:
         self.base_command = base_command
+        self.group_keys = group_keys
         self.memo: dict[tuple[str, type, Any], str] = {}
         self.key_json: dict[str, str] = {}
         self.piece_cache: dict[tuple[str, int], tuple[Any, str, Group]] = {}
@@ -174,11 +188,15 @@ class Renderer:
         return tuple([(dotted, self.word(dotted, leaf)) for dotted, leaf in leaves])
 
     def word(self, dotted: str, leaf: Any) -> str:
-        """``shlex.quote(override_word(...))``, memoised per key and JSON value."""
+        """``shlex.quote(override_word(...))``, memoised per key and JSON value;
+        keys of config groups get :func:`overrides.group_word` instead."""
         memo_key = _memo_key(dotted, leaf)
         word = self.memo.get(memo_key)
         if word is None:
-            word = shlex.quote(override_word(dotted, leaf))
+            if dotted in self.group_keys:
+                word = shlex.quote(group_word(dotted, leaf))
+            else:
+                word = shlex.quote(override_word(dotted, leaf))
             if len(self.memo) >= _MEMO_LIMIT:
                 self.memo.clear()
             self.memo[memo_key] = word

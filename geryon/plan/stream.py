@@ -40,6 +40,7 @@ from geryon.plan.merge import (
     new_keys_provenance,
 )
 from geryon.plan.model import Experiment, Option
+from geryon.plan.overrides import MAX_COMMAND_BYTES, check_command_length
 from geryon.plan.predicates import PredicateStats
 from geryon.plan.render import (
     EMPTY,
@@ -99,7 +100,11 @@ class ConfigStream:
         self.predicate_stats = PredicateStats(experiment.predicates, self.file)
         self.result = StreamResult()
         self.uniform_order = _uniform_order(experiment)
-        self.renderer = Renderer(experiment.base_command, _top_keys(experiment))
+        self.renderer = Renderer(
+            experiment.base_command,
+            _top_keys(experiment),
+            group_keys=experiment.config_groups,
+        )
         self.merge_context = MergeContext(experiment.merge, self.file)
         defaults = initial_state(experiment.default_params)
         try:
@@ -272,6 +277,9 @@ class ConfigStream:
             )
         except ConfigError as err:
             raise self._render_error(err, combo) from err
+        # A UTF-8 character takes at most 4 bytes: short commands skip the encoding.
+        if len(command) * 4 > MAX_COMMAND_BYTES:
+            self._check_length(command, combo, config_id)
         number = self.result.num_configs
         batch_index, line_index = divmod(number, self.batch_size)
         before, after = self.selected_around
@@ -325,6 +333,21 @@ class ConfigStream:
             key_path=f"params.{err.key_path}" if err.key_path else "params",
             hint=err.hint,
         )
+
+    def _check_length(
+        self, command: str, combo: tuple[Option, ...], config_id: str
+    ) -> None:
+        """The command must fit one ``bash -c`` argument (overrides' limit)."""
+        try:
+            check_command_length(command)
+        except ConfigError as err:
+            raise ConfigError(
+                f"config {config_id} (selected options: {_selected(combo)}): "
+                f"{err.problem}",
+                file=self.file,
+                key_path="params",
+                hint=err.hint,
+            ) from err
 
     def _duplicate(
         self, first_index: int, combo: tuple[Option, ...], config_id: str
