@@ -31,6 +31,8 @@ any other option          ``slurm_extra`` -> ``--<key-with-dashes>=<value>``
 The plugin rejects ``slurm_extra`` strings that touch what it manages itself
 (job name, output, memory, tasks, time ...): those options are refused here,
 with a message naming the profile field to use instead, before anything runs.
+Every check of this module happens before submission (upstream quirk Q24
+checked some values only inside the job; spec section 12 recommends this).
 """
 
 from __future__ import annotations
