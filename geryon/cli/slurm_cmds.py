@@ -10,8 +10,10 @@ not, 2 bad input.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import logging
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +26,7 @@ from geryon.cli.run_cmds import _selection_options, build_request, show_report
 from geryon.engine import ExecutionReport, ExecutionRequest, execute
 from geryon.engine.runner import prepare
 from geryon.engine.snakefile import rule_prefix
-from geryon.errors import ConfigError
+from geryon.errors import ConfigError, GeryonError
 from geryon.layout import RunLayout
 from geryon.slurm.accounting import (
     choose_status_command,
@@ -144,6 +146,7 @@ def run_slurm(run_dir: Path, **flags: Any) -> int:
         report = execute(request)
         _show(report, flags, warnings, jobs=[], queue=None)
         return report.exit_code
+    require_slurm_tools()
     layout = RunLayout.open(run_dir)
     query = bool(details["effective_config"].get("query_status"))
     _launcher_event(layout, "slurm_submit_start", request)
@@ -153,6 +156,21 @@ def run_slurm(run_dir: Path, **flags: Any) -> int:
     _record_jobs(layout, report, jobs)
     _show(report, flags, warnings, jobs=jobs, queue=watch.last)
     return report.exit_code
+
+
+def require_slurm_tools() -> None:
+    """Fail before Snakemake starts when nothing could be submitted."""
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        raise GeryonError(
+            "snakemake-executor-plugin-slurm is not installed; install geryon's "
+            "'slurm' extra (uv sync --extra slurm)"
+        )
+    missing = [tool for tool in ("sbatch", "squeue") if shutil.which(tool) is None]
+    if missing:
+        raise GeryonError(
+            f"Slurm's {' and '.join(missing)} not found on PATH; run run-slurm on a "
+            "machine that can submit jobs (a login node), or use --dry-run"
+        )
 
 
 def slurm_request(

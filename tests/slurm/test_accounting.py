@@ -162,3 +162,21 @@ def test_queue_without_recorded_jobs_is_a_config_error(tmp_path, capsys) -> None
     assert "[config error]" in err
     assert "no Slurm jobs are recorded for this run" in err
     assert "--job-id" in err
+
+
+def test_run_slurm_without_sbatch_fails_before_snakemake(
+    tmp_path, capsys, monkeypatch
+) -> None:
+    import sys
+
+    from slurm_plans import write_plan
+
+    from geryon.cli.main import main
+
+    root = write_plan(tmp_path / "out" / "runs" / "r", ["true"], batch_size=1)
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent))
+    args = ["run-slurm", "--run", str(root), "--partition", "p", "--time-min", "1"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "[runtime error] Slurm's sbatch and squeue not found on PATH" in err
+    assert not (root / "exec" / "Snakefile").exists()
