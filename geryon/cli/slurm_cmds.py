@@ -272,9 +272,11 @@ def _show(
         payload = report.to_json()
         payload["slurm"] = {
             **details,
+            "submitted": not report.dry_run,
             "site_limit_warnings": warnings,
             "jobs": jobs,
             "queue_status": queue,
+            "launcher_log_path": str(Path(report.run_root) / "exec" / "launcher.log"),
         }
         emit_json(payload)
         return

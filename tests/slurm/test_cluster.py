@@ -244,6 +244,7 @@ def test_dry_run_submits_nothing_and_shows_sources(
     )
     assert code == 0, err
     slurm = payload["slurm"]
+    assert slurm["submitted"] is False
     assert slurm["source_of_truth"]["scalars"]["partition"] == "cli"
     assert slurm["mapping"]["resources"]["slurm_extra"] == "--requeue"
     assert payload["snakemake"]["commands"][0].count("--executor slurm") == 1
