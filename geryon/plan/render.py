@@ -22,6 +22,7 @@ params, and the JSON against :func:`geryon.canonical.dumps`.
 from __future__ import annotations
 
 import bisect
+import re
 import shlex
 from collections.abc import Iterable
 from collections.abc import Set as AbstractSet
@@ -57,6 +58,9 @@ class Rendered(NamedTuple):
 
 
 EMPTY = Rendered({}, {})
+_new_tuple = tuple.__new__
+# Hydra's ID token (what overrides.override_value leaves unquoted).
+_ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 class TagText(NamedTuple):
@@ -66,6 +70,7 @@ class TagText(NamedTuple):
     json: str  # canonical JSON of the list
     stem: str  # the W&B name without its id suffix (I8)
     word: str  # shell-quoted ``++wandb.tags=[...]`` (I16)
+    csv: str  # ``json`` as a field of manifest.csv (A6)
 
 
 class TagRenderer:
@@ -73,36 +78,87 @@ class TagRenderer:
 
     A plan repeats a few tags in every config, so each tag's canonical JSON, W&B
     name part and override list item are computed once; a config's texts are
-    then three joins. ``'`` is escaped per piece (``shlex.quote`` escapes each
+    then a few joins. ``'`` is escaped per piece (``shlex.quote`` escapes each
     quote on its own), and ``[`` is never shell-safe, so the word is always
     single-quoted.
     """
 
     def __init__(self) -> None:
-        self.pieces: dict[str, tuple[str, str, str]] = {}
+        self.pieces: dict[str, tuple[str, str, str, str]] = {}
+
+    def piece(self, tag: str) -> tuple[str, str, str, str]:
+        """JSON, W&B name part, quoted override list item and CSV-escaped JSON of
+        one tag."""
+        found = self.pieces.get(tag)
+        if found is None:
+            quoted_item = override_value(tag).replace("'", "'\"'\"'")
+            json_text = canonical.dumps(tag)
+            csv_text = json_text.replace('"', '""')
+            found = (json_text, tag_for_name(tag), quoted_item, csv_text)
+            self.pieces[tag] = found
+        return found
 
     def text(self, tags: list[str]) -> TagText:
         """The texts of ``tags``, which must be sorted and unique."""
-        pieces = self.pieces
-        try:
-            parts = [pieces[tag] for tag in tags]
-        except KeyError:
-            for tag in tags:
-                if tag not in pieces:
-                    pieces[tag] = _tag_pieces(tag)
-            parts = [pieces[tag] for tag in tags]
+        parts = [self.piece(tag) for tag in tags]
         json_text = "[" + ",".join([part[0] for part in parts]) + "]"
         stem = "_".join([part[1] for part in parts]) if parts else "exp"
         word = "'++wandb.tags=[" + ",".join([part[2] for part in parts]) + "]'"
-        return TagText(tags, json_text, stem, word)
+        # A6: the JSON of a non-empty list of strings holds '"', so it is quoted.
+        csv = '"' + json_text.replace('"', '""') + '"' if parts else json_text
+        return TagText(tags, json_text, stem, word, csv)
 
 
-EMPTY_TAGS = TagText([], "[]", "exp", "'++wandb.tags=[]'")
+class TagBase:
+    """Tags shared by consecutive configs, ready to take one more tag.
 
+    Configs that differ only in the last pack share the tags of the other packs;
+    the texts before and after each insertion point are joined once, so a
+    config's texts are a few concatenations.
+    """
 
-def _tag_pieces(tag: str) -> tuple[str, str, str]:
-    quoted_item = override_value(tag).replace("'", "'\"'\"'")
-    return canonical.dumps(tag), tag_for_name(tag), quoted_item
+    def __init__(self, renderer: TagRenderer, tags: list[str]) -> None:
+        self.renderer = renderer
+        self.tags = tags
+        self.members = frozenset(tags)
+        self.text = renderer.text(tags)
+        self.splits: dict[int, tuple[str, ...]] = {}
+
+    def plus(self, tag: str | None) -> TagText:
+        """The texts of these tags and ``tag`` (I1: a set union)."""
+        if tag is None or tag in self.members:
+            return self.text
+        tags = self.tags
+        at = bisect.bisect_left(tags, tag)
+        split = self.splits.get(at)
+        if split is None:
+            split = self.splits[at] = self._split(at)
+        json_text, name_part, item, csv = self.renderer.piece(tag)
+        # tuple.__new__ skips the named tuple's Python-level __new__ (0.1 µs).
+        return _new_tuple(
+            TagText,
+            (
+                [*tags[:at], tag, *tags[at:]],
+                split[0] + json_text + split[1],
+                split[2] + name_part + split[3],
+                split[4] + item + split[5],
+                split[6] + csv + split[7],
+            ),
+        )
+
+    def _split(self, at: int) -> tuple[str, ...]:
+        parts = [self.renderer.piece(tag) for tag in self.tags]
+        before, after = parts[:at], parts[at:]
+        return (
+            "[" + "".join([part[0] + "," for part in before]),
+            "".join(["," + part[0] for part in after]) + "]",
+            "".join([part[1] + "_" for part in before]),
+            "".join(["_" + part[1] for part in after]),
+            "'++wandb.tags=[" + "".join([part[2] + "," for part in before]),
+            "".join(["," + part[2] for part in after]) + "]'",
+            '"[' + "".join([part[3] + "," for part in before]),
+            "".join(["," + part[3] for part in after]) + ']"',
+        )
 
 
 class Renderer:
@@ -238,20 +294,23 @@ class Renderer:
         at = bisect.bisect_left(keys, "wandb")
         present = at < len(keys) and keys[at] == "wandb"
         parts[at : at + present] = ['"wandb":' + wandb_json]
-        value = override_value(name)
-        name_word = "++wandb.name=" + value
-        if value != name:
-            name_word = shlex.quote(name_word)
-        if rest:
-            words = [*self.words_of("wandb", rest), ("wandb.name", name_word)]
-            words.append(("wandb.tags", tag_text.word))
-            wandb = self.group(words)
+        if _ID_RE.fullmatch(name):
+            # One ID token, longer than true/false/null/inf/nan (ten or more
+            # characters):
+            # override_value leaves it bare, and its characters are shell-safe.
+            name_word = "++wandb.name=" + name
         else:
-            wandb = Group(
-                (("wandb.name", name_word), ("wandb.tags", tag_text.word)),
-                name_word + " " + tag_text.word,
-            )
-        command = self.command(rendered.groups, keys, at, present, wandb)
+            name_word = shlex.quote("++wandb.name=" + override_value(name))
+        words: tuple[Word, ...] = (
+            ("wandb.name", name_word),
+            ("wandb.tags", tag_text.word),
+        )
+        if rest:
+            wandb = self.group([*self.words_of("wandb", rest), *words])
+            words, text = wandb.words, wandb.text
+        else:
+            text = name_word + " " + tag_text.word
+        command = self.command(rendered.groups, keys, at, present, text, words)
         return "{" + ",".join(parts) + "}", command
 
     def command(
@@ -260,23 +319,25 @@ class Renderer:
         keys: list[str],
         at: int,
         present: bool,
-        wandb: Group,
+        wandb_text: str,
+        wandb_words: tuple[Word, ...],
     ) -> str:
         """I17: the base command and every override word in dotted-key order.
 
-        ``keys`` are the sorted top-level keys; the W&B group goes at index ``at``
-        (replacing the user's ``wandb`` key if ``present``).
+        ``keys`` are the sorted top-level keys; the W&B words (``wandb_text``
+        joined) go at index ``at``, replacing the user's ``wandb`` key if
+        ``present``.
         """
         if self.groups_in_order:
             texts = [self.base_command]
             texts += [groups[k].text for k in keys[:at]]
-            texts.append(wandb.text)
+            texts.append(wandb_text)
             texts += [groups[k].text for k in keys[at + present :]]
             return " ".join(texts)
         words = [
             w for key, group in groups.items() if key != "wandb" for w in group.words
         ]
-        words.extend(wandb.words)
+        words.extend(wandb_words)
         words.sort()
         return " ".join([self.base_command, *[word for _, word in words]])
 

@@ -14,7 +14,6 @@ config. Measured with ``bench/plan_scale.py``: about 40 µs of CPU per config
 
 from __future__ import annotations
 
-import bisect
 import gc
 import hashlib
 import itertools
@@ -44,10 +43,10 @@ from geryon.plan.overrides import MAX_COMMAND_BYTES, check_command_length
 from geryon.plan.predicates import PredicateStats
 from geryon.plan.render import (
     EMPTY,
-    EMPTY_TAGS,
     Group,
     Rendered,
     Renderer,
+    TagBase,
     TagRenderer,
     TagText,
 )
@@ -123,11 +122,7 @@ class ConfigStream:
         self.shortcuts: dict[Option, _Shortcut | None] = {}
         self.tag_renderer = TagRenderer()
         self.tag_head: tuple[Option, ...] | None = None
-        self.tag_base: tuple[list[str], frozenset[str], TagText] = (
-            [],
-            frozenset(),
-            EMPTY_TAGS,
-        )
+        self.tag_base = TagBase(self.tag_renderer, [])
         self.selected_parts = _selected_parts(experiment)
         self.selected_around = ("{", "}")
         names = [pack.name for pack in experiment.packs]
@@ -230,15 +225,9 @@ class ConfigStream:
         if head != self.tag_head:
             self.tag_head = head
             base = config_tags(self.experiment.default_tags, (o.tag for o in head))
-            self.tag_base = (base, frozenset(base), self.tag_renderer.text(base))
+            self.tag_base = TagBase(self.tag_renderer, base)
             self.selected_around = self._selected_around(head)
-        base, base_set, base_text = self.tag_base
-        last = combo[-1].tag
-        if last is None or last in base_set:
-            return base_text
-        tags = base.copy()
-        bisect.insort(tags, last)
-        return self.tag_renderer.text(tags)
+        return self.tag_base.plus(combo[-1].tag)
 
     def _selected_around(self, head: tuple[Option, ...]) -> tuple[str, str]:
         """The ``selected_options`` JSON before and after the last pack's entry."""
@@ -293,6 +282,7 @@ class ConfigStream:
             tags_json,
             name,
             selected_json,
+            tag_text.csv,
         )
         if number < self.preview_limit:
             self._preview(combo, merged, config_id, command, tag_text.tags, name)

@@ -54,6 +54,7 @@ class ConfigSink(Protocol):
         tags_json: str,
         wandb_name: str,
         selected_json: str,
+        tags_csv: str,
     ) -> None: ...
 
 
@@ -114,6 +115,7 @@ class ArtifactWriter:
         tags_json: str,
         wandb_name: str,
         selected_json: str,
+        tags_csv: str,
     ) -> None:
         if batch_index != self.batch_index:
             self._start_batch(batch_index)
@@ -134,12 +136,10 @@ class ArtifactWriter:
         self.manifest_lines.append(
             _MANIFEST_LINE % (config_id, params_json, tags_json, wandb_name)
         )
-        # A6 quoting: params JSON always holds '"'; an empty tag list is "[]".
-        tags_field = _csv_field(tags_json) if tags_json != "[]" else tags_json
+        # A6 quoting: params JSON always holds '"'. ``tags_csv`` is the quoted
+        # tags JSON (the planner joins it from per-tag pieces).
         params_field = '"' + params_json.replace('"', '""') + '"'
-        self.csv_lines.append(
-            f"{config_id},{wandb_name},{tags_field},{params_field}\r\n"
-        )
+        self.csv_lines.append(f"{config_id},{wandb_name},{tags_csv},{params_field}\r\n")
         self.commands.append(command)
         if len(self.commands) >= _PENDING_LINES:
             self._write_pending()
@@ -227,16 +227,6 @@ class ArtifactWriter:
         except OSError:
             log.debug("closing streams of an aborted plan failed", exc_info=True)
         shutil.rmtree(self.tmp_root, ignore_errors=True)
-
-
-def _csv_field(text: str) -> str:
-    """A6 standard CSV quoting for canonical JSON (which never holds raw newlines).
-
-    Config ids and W&B names never need quoting (hex digits; ``[A-Za-z0-9_.-]``).
-    """
-    if '"' in text or "," in text:
-        return '"' + text.replace('"', '""') + '"'
-    return text
 
 
 def write_snapshot(

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from geryon import canonical
 from geryon.errors import ConfigError
+from geryon.plan.identity import config_tags, wandb_name
 from geryon.plan.overrides import render_command
 
 from .conftest import packs_doc, stream_of
@@ -30,20 +31,33 @@ VALUES = st.recursive(
     max_leaves=6,
 )
 PARAMS = st.dictionaries(KEYS, VALUES, max_size=3)
-PACK = st.lists(PARAMS, min_size=1, max_size=3)
+TAG = st.sampled_from([None, "t", "it's", "é", "two words", "1", "~z", "[x]", "-"])
+PACK = st.lists(st.tuples(PARAMS, TAG), min_size=1, max_size=3)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(PACK, min_size=1, max_size=3), st.lists(st.integers(0, 1), max_size=3))
+@given(
+    st.lists(PACK, min_size=1, max_size=3),
+    st.lists(st.integers(0, 1), max_size=3),
+    st.lists(st.sampled_from(["t", "base", "é"]), max_size=2),
+)
 def test_incremental_render_matches_render_command(
-    packs: list[list[dict[str, Any]]], priorities: list[int]
+    packs: list[list[tuple[dict[str, Any], str | None]]],
+    priorities: list[int],
+    default_tags: list[str],
 ) -> None:
     document = packs_doc(
         *[
-            [{"id": f"o{i}", "tag": f"t{i}", "params": p} for i, p in enumerate(pack)]
+            [
+                {"id": f"o{i}", "tag": tag, "params": p}
+                for i, (p, tag) in enumerate(pack)
+            ]
             for pack in packs
         ],
-        defaults={"params": {"a": {"d": 1}, "wandb": {"project": "p"}}},
+        defaults={
+            "params": {"a": {"d": 1}, "wandb": {"project": "p"}},
+            "tags": default_tags,
+        },
     )
     for pack, priority in zip(document["packs"], priorities, strict=False):
         pack["priority"] = priority
@@ -58,6 +72,13 @@ def test_incremental_render_matches_render_command(
     for config, params_json in zip(configs, sink.params_json, strict=True):
         assert config["command"] == render_command("python app.py", config["params"])
         assert params_json == canonical.dumps(config["params"])
+        chosen = [
+            document["packs"][int(pack[1:])]["options"][int(option_id[1:])]["tag"]
+            for pack, option_id in config["selected_options"].items()
+        ]
+        tags = config_tags(default_tags, chosen)
+        assert config["tags"] == config["params"]["wandb"]["tags"] == tags
+        assert config["wandb_name"] == wandb_name(tags, config["config_id"])
 
 
 class Capture:
