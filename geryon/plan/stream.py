@@ -53,6 +53,7 @@ from geryon.plan.render import (
 from geryon.plan.writer import ConfigSink
 
 log = logging.getLogger("geryon.plan.stream")
+_new_tuple = tuple.__new__
 
 # Provenance, JSON fragments and word groups an option adds on its own.
 _Shortcut = tuple[dict[str, tuple[str, int]], dict[str, str], dict[str, Group]]
@@ -177,24 +178,29 @@ class ConfigStream:
         del options[depth:], states[depth:]
         state, rendered = states[-1] if depth else self.root
         context = self.merge_context
+        last = order[-1]
         for option in order[depth:]:
             shortcut = self._new_keys(option)
             if shortcut is not None and state.params.keys().isdisjoint(option.params):
                 # Every key is new: the merge is a plain insert (M6 rule 2).
                 provenance, fragments, groups = shortcut
-                state = MergeState(
-                    {**state.params, **option.params},
-                    {**state.provenance, **provenance},
-                    state.events,
-                )
-                rendered = Rendered(
-                    {**rendered.fragments, **fragments}, {**rendered.groups, **groups}
-                )
+                # The last option's state is never the parent of another merge
+                # (the next combination differs in at least one option), so its
+                # provenance, read only by later merges, is not built.
+                if option is not last:
+                    provenance = {**state.provenance, **provenance}
+                params: dict[str, Any] = {**state.params, **option.params}
+                texts: dict[str, str] = {**rendered.fragments, **fragments}
+                words: dict[str, Group] = {**rendered.groups, **groups}
+                # tuple.__new__ skips the named tuples' Python-level __new__.
+                state = _new_tuple(MergeState, (params, provenance, state.events))
+                rendered = _new_tuple(Rendered, (texts, words))
             else:
                 state = merge_option(context, state, option, combo)
                 rendered = self.renderer.update(rendered, state.params, option.params)
-            options.append(option)
-            states.append((state, rendered))
+            if option is not last:
+                options.append(option)
+                states.append((state, rendered))
         return state, rendered
 
     def _new_keys(self, option: Option) -> _Shortcut | None:
