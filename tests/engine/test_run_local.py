@@ -240,3 +240,23 @@ def test_chunked_selection_runs_chunk_after_chunk(
     assert report["configs"] == {"selected": 3, "success": 2, "failed": 1}
     saved = (root / "exec" / "snakemake_command.txt").read_text().splitlines()
     assert saved == report["snakemake"]["commands"]
+
+
+def test_unplanned_run_dir_exits_2(tmp_path, capsys) -> None:
+    assert main(["run-local", "--run", str(tmp_path)]) == 2
+    assert "not a planned geryon run (run.json is missing)" in capsys.readouterr().err
+
+
+def test_progress_is_ignored_with_json_output(make_plan, capsys, tmp_path) -> None:
+    """E39: the live view never mixes into --format json (a warning says so)."""
+    root = make_plan(["true"], batch_size=1)
+    profiles = tmp_path / "profiles.yaml"
+    profiles.write_text(
+        "profiles:\n  live:\n    defaults:\n      run_local: {progress: true}\n"
+    )
+    args = ["--run", str(root), "--profile", "live", "--profiles-file", str(profiles)]
+    code = main(["run-local", "--format", "json", "--dry-run", *args])
+    captured = capsys.readouterr()
+    assert code == 0
+    assert json.loads(captured.out)["settings"]["progress"] is True
+    assert "progress: true is ignored" in captured.err
