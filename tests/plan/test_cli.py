@@ -363,3 +363,25 @@ def test_show_config_ambiguous_prefix_lists_candidates(
     code, _, err = geryon("show-config", "--run", run_dir, prefix)
     assert code == 2
     assert "planned configs start with" in err and "Give more characters" in err
+
+
+def test_a_group_param_that_is_not_an_option_name_exits_2(
+    geryon: Any, tmp_path: Path
+) -> None:
+    path = tmp_path / "experiment.yaml"
+    path.write_text(
+        WORKED_YAML.replace(
+            "args: [train.py]}", "args: [train.py], config_groups: [model]}"
+        ),
+        encoding="utf-8",
+    )
+    code, out, err = geryon(
+        "plan", "--experiment", path, "--out", tmp_path / "o", "--batch-size", "2"
+    )
+    assert code == 2 and out == ""
+    assert "packs[0].options[0].params.model" in err
+    assert "must be the name of one of the group's options" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "o" / "runs").exists() or not any(
+        (tmp_path / "o" / "runs").iterdir()
+    )
