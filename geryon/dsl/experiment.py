@@ -121,10 +121,18 @@ class Experiment:
         self._list("imports").append(entry)
         return self
 
-    def command(self, program: str, *args: str) -> Experiment:
-        """Set ``command``: the program and its arguments, all strings (Q8)."""
+    def command(
+        self, program: str, *args: str, config_groups: Sequence[str] = ()
+    ) -> Experiment:
+        """Set ``command``: the program and its arguments, all strings (Q8).
+
+        ``config_groups`` lists the params that select a Hydra config group option
+        (``model``, ``model/encoder``); they are passed as ``group=option``.
+        """
         call = "Experiment.command"
         v.text(call, "program", program)
+        for index, group in enumerate(config_groups):
+            v.text(call, f"config_groups[{index}]", group)
         for index, arg in enumerate(args):
             if not isinstance(arg, str):
                 v.fail(
@@ -133,7 +141,10 @@ class Experiment:
                     f"must be a string, got {type(arg).__name__} {arg!r}",
                     hint="Write the argument exactly as the shell should see it: '1e-05'.",
                 )
-        self._doc["command"] = {"program": program, "args": list(args)}
+        command: dict[str, Any] = {"program": program, "args": list(args)}
+        if config_groups:
+            command["config_groups"] = list(config_groups)
+        self._doc["command"] = command
         return self
 
     def defaults(

@@ -98,6 +98,25 @@ def test_command_arguments_must_be_strings_q8() -> None:
         Experiment().command("python", "--lr", 1e-5)  # type: ignore[arg-type]
 
 
+def test_command_config_groups_are_written_and_pass_strict_validation() -> None:
+    exp = Experiment().command("python", "app.py", config_groups=["model/encoder"])
+    exp.add_pack(
+        Pack(
+            name="enc", options=[Option(id="vit", params={"model": {"encoder": "vit"}})]
+        )
+    )
+    assert exp.to_dict(strict=True)["command"] == {
+        "program": "python",
+        "args": ["app.py"],
+        "config_groups": ["model/encoder"],
+    }
+
+
+def test_command_config_groups_must_be_strings() -> None:
+    with pytest.raises(ConfigError, match=r"config_groups\[0\]"):
+        Experiment().command("python", config_groups=[3])  # type: ignore[list-item]
+
+
 def test_schema_behavior_is_checked() -> None:
     with raises("Experiment.schema_unknown_key_behavior: argument 'behavior' must be"):
         Experiment("ignore")
