@@ -14,8 +14,10 @@ from geryon.observe import render
 from geryon.observe.clean import clean
 from geryon.observe.collect import collect
 from geryon.observe.index import build_index, parse_by_pack
+from geryon.observe.jsonout import emit_pretty_json
 from geryon.observe.report import render_markdown, report_payload
 from geryon.observe.rerun import RecoverOptions, parse_statuses, recover, rerun
+from geryon.observe.scan import paused_gc
 from geryon.storage import write_text_atomic
 
 RUN_OPTION = click.option(
@@ -57,7 +59,7 @@ DRY_RUN_OPTION = click.option(
 def _print(output_format: str, payload: Any, view: Callable[[], Any]) -> None:
     """JSON on stdout, or the rich view (built only when shown)."""
     if output_format == "json":
-        emit_json(payload)
+        emit_pretty_json(payload)
     else:
         render.show(console(), view())
 
@@ -71,9 +73,12 @@ def status_cmd(
     run_dir: Path, output_format: str, by_pack: tuple[str, ...], strict_jsonl: bool
 ) -> int:
     """Progress of a run: latest status of every planned config."""
-    index = build_index(run_dir, strict=strict_jsonl, by_packs=parse_by_pack(by_pack))
-    data = index.to_json()
-    _print(output_format, data, lambda: render.status_view(index, data))
+    with paused_gc():
+        index = build_index(
+            run_dir, strict=strict_jsonl, by_packs=parse_by_pack(by_pack)
+        )
+        data = index.to_json()
+        _print(output_format, data, lambda: render.status_view(index, data))
     return 0
 
 
@@ -96,20 +101,29 @@ def report_cmd(
     strict_jsonl: bool,
 ) -> int:
     """Summary report with durations and failure details (table, markdown or json)."""
-    index = build_index(run_dir, strict=strict_jsonl, by_packs=parse_by_pack(by_pack))
-    payload = report_payload(index)
+    with paused_gc():
+        index = build_index(
+            run_dir, strict=strict_jsonl, by_packs=parse_by_pack(by_pack)
+        )
+        payload = report_payload(index)
+        _write_report(payload, output_format, out_path)
+    return 0
+
+
+def _write_report(
+    payload: dict[str, Any], output_format: str, out_path: Path | None
+) -> None:
     if out_path is not None:
         json_out = output_format == "json"
         text = pretty(payload) if json_out else render_markdown(payload)
         target = out_path.expanduser().resolve()
         write_text_atomic(target, text)
         emit_json({"output_path": str(target)})
-        return 0
+        return
     if output_format == "markdown":
         click.echo(render_markdown(payload), nl=False)
-        return 0
+        return
     _print(output_format, payload, lambda: render.report_view(payload))
-    return 0
 
 
 @click.command("collect")

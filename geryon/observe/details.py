@@ -31,15 +31,12 @@ def duration_stats(values: list[float]) -> dict[str, Any]:
     }
 
 
-def _durations(index: StatusIndex, positions: list[int] | range) -> list[float]:
-    ids = index.planned.config_ids
-    latest = index.scan.latest
-    values = []
-    for position in positions:
-        seconds = latest.duration_of(ids[position])
-        if seconds is not None:
-            values.append(seconds)
-    return values
+def _durations(index: StatusIndex, positions: list[int] | None) -> list[float]:
+    """Durations of the configs at ``positions`` (None: every planned config)."""
+    keys = index.planned.id_bytes()
+    if positions is not None:
+        keys = [keys[position] for position in positions]
+    return index.scan.latest.durations_of(keys)
 
 
 def durations_json(index: StatusIndex) -> dict[str, Any]:
@@ -52,7 +49,7 @@ def durations_json(index: StatusIndex) -> dict[str, Any]:
         for key, members in index.groups()
     ]
     return {
-        "overall": duration_stats(_durations(index, range(len(index.planned)))),
+        "overall": duration_stats(_durations(index, None)),
         "groups": groups,
     }
 
@@ -82,12 +79,11 @@ def slowest(index: StatusIndex, count: int) -> list[dict[str, Any]]:
 def failed_ids_recent_first(index: StatusIndex) -> list[str]:
     """Failed and terminated configs, the most recently ended first."""
     ids = [cid for word in FAILED_WORDS for cid in index.ids_with_status(word)]
-    latest = index.scan.latest
+    time_key_of = index.scan.latest.time_key_of
 
     def ended(config_id: str) -> tuple[str, str]:
         # A config Slurm killed may have no record at all: it sorts last.
-        item = latest.get(config_id)
-        return item.time_key if item is not None else ("", "")
+        return time_key_of(config_id) or ("", "")
 
     return sorted(ids, key=ended, reverse=True)
 

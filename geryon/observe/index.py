@@ -35,7 +35,7 @@ from geryon.observe.live import (
     snakemake_state,
 )
 from geryon.observe.planned import PlannedConfigs, load_planned
-from geryon.observe.scan import Latest, RecordScan, scan_results
+from geryon.observe.scan import Latest, RecordScan, paused_gc, scan_results
 from geryon.slurm.accounting import batch_job_ids, slurm_overrides
 from geryon.timefmt import iso_seconds
 
@@ -109,8 +109,8 @@ class StatusIndex:
             if slurm is not None:
                 reasons[config_id] = slurm
                 continue
-            latest = self.scan.latest[config_id]
-            reasons[config_id] = latest.reason or UNSPECIFIED_REASON
+            reason = self.scan.latest.reason_of(config_id)
+            reasons[config_id] = reason or UNSPECIFIED_REASON
         return reasons
 
     def to_json(self) -> dict[str, Any]:
@@ -257,9 +257,10 @@ def build_index(
     """
     layout = RunLayout.open(run_dir)
     packs = list(by_packs or [])
-    planned = load_planned(layout, with_options=bool(packs))
-    _check_packs(layout, planned, packs)
-    scan = scan_results(layout.result_files(), strict=strict)
+    with paused_gc():
+        planned = load_planned(layout, with_options=bool(packs))
+        _check_packs(layout, planned, packs)
+        scan = scan_results(layout.result_files(), strict=strict)
     state = snakemake_state(layout) if with_live else SnakemakeState()
     running = running_attempts(layout, state) if with_live else {}
     slurm = slurm_overrides(layout, scan.latest)
@@ -286,7 +287,7 @@ def _statuses(
     slurm: dict[str, str],
 ) -> tuple[list[str], int]:
     """Each planned config's status, and how many planned configs have a record."""
-    recorded = list(map(scan.latest.status_of, planned.config_ids))
+    recorded = scan.latest.statuses_of(planned.id_bytes())
     with_records = len(recorded) - recorded.count(None)
     statuses = [word or "missing" for word in recorded]
     for position, config_id in _overridden(planned, running, slurm):

@@ -19,14 +19,16 @@ from typing import Any
 
 from geryon.errors import ConfigError
 from geryon.layout import RunLayout
-from geryon.storage import read_jsonl
 
 _HEAD = re.compile(
     rb'^\{"batch_index":(\d+),"command":"[^\n]*?","config_id":"([^"\\\n]*)",'
     rb'"line_index":(\d+),',
 )
-_ID_KEY = b'","config_id":"'
-_ID_END = b'","line_index":'
+_ID = re.compile(rb'","config_id":"([^"\\\n]{40})","line_index":\d')
+_BATCH_LINE = re.compile(
+    rb'\{"batch_index":(\d+),(?:"configs_bytes":\d+,"configs_offset":\d+,)?'
+    rb'"num_commands":(\d+),"path":"[^"\\]*"\}\Z'
+)
 _OPTIONS = re.compile(rb'[^\n]*,"selected_options":(\{[^{}\n]*\})')
 
 
@@ -42,9 +44,17 @@ class PlannedConfigs:
     line_of: list[int] = field(default_factory=list)
     options: list[dict[str, str]] | None = None
     num_batches: int = 0
+    # The ids as UTF-8 bytes, the scanner's keys (filled by the fast reader).
+    raw_ids: list[bytes] | None = None
 
     def __len__(self) -> int:
         return len(self.config_ids)
+
+    def id_bytes(self) -> list[bytes]:
+        """The config ids as bytes, in plan order (for bulk record lookups)."""
+        if self.raw_ids is None:
+            self.raw_ids = [config_id.encode("utf-8") for config_id in self.config_ids]
+        return self.raw_ids
 
     def batches_of(self, index: int) -> list[int]:
         batches = [self.batch_of[index]]
@@ -84,25 +94,24 @@ def load_planned(layout: RunLayout, *, with_options: bool = False) -> PlannedCon
 
 
 def _fast_planned(layout: RunLayout) -> PlannedConfigs | None:
-    """Config ids by ``bytes.find`` alone, batch and line indices from ``batches.jsonl``.
+    """Config ids by one pattern, batch and line indices from ``batches.jsonl``.
 
     The planner writes configs in batch and line order (spec I19), so the n-th id
     of a batch of ``num_commands`` configs has line n. Any surprise (an id that is
     not 40 characters followed by ``line_index``, counts that disagree, a
     duplicate id) returns None and the caller reads every line.
     """
-    try:
-        batches = [
-            (int(b["batch_index"]), int(b["num_commands"]))
-            for b in read_jsonl(layout.batches_jsonl, strict=True)
-        ]
-    except (OSError, KeyError, TypeError, ValueError, ConfigError):
+    batches = _batch_sizes(layout.batches_jsonl)
+    if batches is None:
         return None
-    ids = _ids_in_file_order(layout.configs_jsonl)
-    if ids is None or len(ids) != sum(count for _, count in batches):
+    raw = _ids_in_file_order(layout.configs_jsonl)
+    if raw is None or len(raw) != sum(count for _, count in batches):
         return None
-    planned = PlannedConfigs(config_ids=ids)
-    planned.position = {config_id: n for n, config_id in enumerate(ids)}
+    ids = _decoded(raw)
+    if ids is None:
+        return None
+    planned = PlannedConfigs(config_ids=ids, raw_ids=raw)
+    planned.position = dict(zip(ids, range(len(ids)), strict=True))
     if len(planned.position) != len(ids):
         return None
     for batch, count in batches:
@@ -112,22 +121,49 @@ def _fast_planned(layout: RunLayout) -> PlannedConfigs | None:
     return planned
 
 
-def _ids_in_file_order(path: Path) -> list[str] | None:
+def _batch_sizes(path: Path) -> list[tuple[int, int]] | None:
+    """``(batch_index, num_commands)`` of every line of ``batches.jsonl``.
+
+    Canonical lines are read by one pattern (a json.loads per batch costs a
+    quarter of a second on a million configs); other lines by ``json.loads``.
+    """
+    try:
+        lines = path.read_bytes().splitlines()
+    except OSError:
+        return None
+    sizes = []
+    for line in lines:
+        match = _BATCH_LINE.match(line)
+        if match is not None:
+            sizes.append((int(match.group(1)), int(match.group(2))))
+        elif line.strip():
+            try:
+                value = json.loads(line)
+                sizes.append((int(value["batch_index"]), int(value["num_commands"])))
+            except (KeyError, TypeError, ValueError):
+                return None
+    return sizes
+
+
+def _ids_in_file_order(path: Path) -> list[bytes] | None:
     with path.open("rb") as handle:
         if os.fstat(handle.fileno()).st_size == 0:
             return []
         data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     with data:
-        find = data.find
-        ids = []
-        pos = find(_ID_KEY)
-        while pos >= 0:
-            start = pos + len(_ID_KEY)
-            if data[start + 40 : start + 40 + len(_ID_END)] != _ID_END:
-                return None
-            ids.append(data[start : start + 40].decode("ascii"))
-            pos = find(_ID_KEY, start + 40)
+        # An id of another form is not found here; the caller then sees fewer
+        # ids than batches.jsonl counts and reads every line instead.
+        ids: list[bytes] = _ID.findall(data)
     return ids
+
+
+def _decoded(raw: list[bytes]) -> list[str] | None:
+    """The ids as text, decoded in one call; None when one holds a JSON escape
+    (its text is not its bytes) or is not ASCII."""
+    blob = b"\n".join(raw)
+    if b"\\" in blob or not blob.isascii():
+        return None
+    return blob.decode("ascii").split("\n") if raw else []
 
 
 def _add_line(

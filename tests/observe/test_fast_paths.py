@@ -1,0 +1,127 @@
+"""The speed paths of status and report print exactly what the plain paths print."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from observe_synth import make_run, record, write_records
+
+from geryon import canonical
+from geryon.layout import RunLayout
+from geryon.observe.jsonout import pretty_json
+from geryon.observe.planned import load_planned
+from geryon.observe.scan import scan_results
+
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text()
+)
+JSON_VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4)
+    ),
+    max_leaves=30,
+)
+
+
+def _plain(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=JSON_VALUES)
+def test_pretty_json_equals_json_dumps(value: Any) -> None:
+    assert pretty_json(value) == _plain(value)
+
+
+def test_pretty_json_hands_odd_values_to_json_dumps() -> None:
+    odd = [
+        {"path": Path("/x"), "ids": ["a", "b"]},
+        {1: "int key", 2: [1, 2]},
+        {"t": (1, 2), "n": [math.nan, -math.inf]},
+        [True, 1, 1.0, None, "é\n"],
+        {"nested": {"deep": [{"x": []}, {}]}},
+    ]
+    for value in odd:
+        assert pretty_json(value) == _plain(value)
+
+
+def test_status_json_matches_plain_encoder(run4, capsys) -> None:
+    from geryon.cli.main import main
+
+    write_records(
+        run4,
+        [record(run4, 0), record(run4, 1, status="failed"), record(run4, 2)],
+    )
+    assert main(["status", "--run", str(run4.root), "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert out == _plain(json.loads(out)) + "\n"
+
+
+def _configs_of(layout: RunLayout) -> list[str]:
+    return [json.loads(line)["config_id"] for line in layout.configs_jsonl.open()]
+
+
+def test_plan_fast_path_reads_planner_batch_lines(tmp_path: Path) -> None:
+    """The planner's batches.jsonl (with byte ranges) takes the fast path."""
+    run = make_run(tmp_path, options=[{"m": str(n)} for n in range(5)], batch_size=2)
+    layout = run.layout
+    lines = layout.batches_jsonl.read_text().splitlines()
+    with_ranges = []
+    for line in lines:
+        batch = json.loads(line) | {"configs_bytes": 10, "configs_offset": 0}
+        with_ranges.append(canonical.dumps(batch))
+    layout.batches_jsonl.write_text("\n".join(with_ranges) + "\n")
+    planned = load_planned(layout)
+    assert planned.raw_ids is not None
+    assert planned.config_ids == run.ids()
+    assert planned.batch_of == [0, 0, 1, 1, 2]
+    assert planned.line_of == [0, 1, 0, 1, 0]
+
+
+def test_plan_with_short_ids_is_read_line_by_line(tmp_path: Path) -> None:
+    ids = ["short-a", "short-b", "c" * 40]
+    run = make_run(tmp_path, options=[{"m": "x"}] * 3, batch_size=2, ids=ids)
+    planned = load_planned(run.layout)
+    assert planned.raw_ids is None
+    assert planned.config_ids == ids
+    assert planned.id_bytes() == [i.encode() for i in ids]
+    assert planned.batch_of == [0, 0, 1]
+
+
+def test_bulk_lookups_agree_with_single_lookups(run4) -> None:
+    path = run4.layout.results_dir / "task_local_0.jsonl"
+    ids = run4.ids()
+    write_records(
+        run4,
+        [
+            record(run4, 0),
+            record(run4, 1, status="terminated", reason="timeout_kill"),
+        ],
+    )
+    # A record the fast path refuses (spaces), with a null duration.
+    odd = record(run4, 2, status="failed") | {"duration_sec": None}
+    with path.open("a") as handle:
+        handle.write(json.dumps(odd) + "\n")
+    scan = scan_results([path])
+    keys = [i.encode() for i in ids]
+    assert scan.latest.statuses_of(keys) == [scan.latest.status_of(i) for i in ids]
+    assert scan.latest.statuses_of(keys) == ["success", "terminated", "failed", None]
+    durations = [scan.latest.duration_of(i) for i in ids]
+    assert sorted(scan.latest.durations_of(keys)) == sorted(
+        d for d in durations if d is not None
+    )
+    assert scan.latest.reason_of(ids[1]) == "timeout_kill"
+    assert scan.latest.reason_of(ids[0]) is None
+    for config_id in ids[:3]:
+        assert scan.latest.time_key_of(config_id) == scan.latest[config_id].time_key
+    assert scan.latest.time_key_of(ids[3]) is None
