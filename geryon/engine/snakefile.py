@@ -6,11 +6,13 @@ both define ``all`` fail, see shared/notes/snakemake.md). Above
 :data:`CHUNK_BATCHES` batches the selection is also cut into chunk Snakefiles
 that the runner executes one after another: Snakemake's per-job cost grows with
 the number of rules in a file (notes: 1,000 rules ≈ 28 s for 1,000 jobs, 5,000
-rules ≈ 544 s for 5,000 jobs with the ILP scheduler).
+rules ≈ 544 s for 5,000 jobs with the ILP scheduler). The environment
+variable ``GERYON_CHUNK_BATCHES`` overrides the chunk size (tests, tuning).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import sys
@@ -24,10 +26,12 @@ import yaml
 
 from geryon import __version__, canonical
 from geryon.engine.selection import Selection
+from geryon.errors import ConfigError
 from geryon.layout import RunLayout
 from geryon.storage import write_text_atomic
 
 CHUNK_BATCHES = 2000
+CHUNK_ENV = "GERYON_CHUNK_BATCHES"
 LOG_DIR = "batch_logs"
 
 
@@ -37,6 +41,8 @@ class RuleSpec:
 
     threads: int
     resources: dict[str, int | str]
+    # Kept for callers that set it; the wrapper now names its task directory
+    # itself (--task-logs), so the Snakefile no longer uses it.
     log_job_id: str = "local"
     # Slurm: batch rules share this Snakemake group (batches_per_task > 1).
     group: str | None = None
@@ -101,7 +107,6 @@ def render(
         "threads": spec.threads,
         "marker_dir": f"markers/{selection.selection_id}",
         "log_dir": LOG_DIR,
-        "log_job_id": spec.log_job_id,
         "resources": _resources_block(spec.resources),
         "group": f"        group: {spec.group!r}\n" if spec.group else "",
     }
@@ -134,16 +139,29 @@ def _resources_block(values: dict[str, int | str]) -> str:
 
 
 def chunks(batches: tuple[int, ...], size: int | None = None) -> list[tuple[int, ...]]:
-    """Consecutive groups of at most ``size`` (default :data:`CHUNK_BATCHES`) batches."""
-    size = size or CHUNK_BATCHES
+    """Consecutive groups of at most ``size`` (default :func:`chunk_size`) batches."""
+    size = size or chunk_size()
     return [batches[i : i + size] for i in range(0, len(batches), size)] or [()]
+
+
+def chunk_size() -> int:
+    """Batches per chunk Snakefile: ``$GERYON_CHUNK_BATCHES`` or :data:`CHUNK_BATCHES`."""
+    text = os.environ.get(CHUNK_ENV, "").strip()
+    if not text:
+        return CHUNK_BATCHES
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(
+            f"environment variable {CHUNK_ENV}={text!r} is not a positive integer",
+            hint=f"Unset it to use the default of {CHUNK_BATCHES} batches per chunk",
+        )
+    return int(text)
 
 
 def write_snakefiles(
     layout: RunLayout, selection: Selection, selection_path: Path, spec: RuleSpec
 ) -> list[Path]:
     """Write ``exec/Snakefile`` (every batch) and, for big selections, one chunk
-    Snakefile per :data:`CHUNK_BATCHES` batches. Returns the files to run, in order.
+    Snakefile per :func:`chunk_size` batches. Returns the files to run, in order.
     """
     whole = render(
         layout,
