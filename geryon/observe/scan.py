@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +58,7 @@ _CONFIG_KEY = b'","config_id":"'
 _START_KEY = b',"start_time":"'
 _CLOSE_BRACE = ord("}")
 _NULL = b"null"
+_DURATION = itemgetter(4)
 
 
 def sortable_time(value: Any) -> str:
@@ -146,12 +148,17 @@ class LatestMap(Mapping[str, Latest]):
     def __init__(self, rows: dict[bytes, _Row | Latest] | None = None) -> None:
         self._rows: dict[bytes, _Row | Latest] = rows if rows is not None else {}
         self._words: dict[bytes, str] = {}
+        # Whether some rows are Latest objects (bulk reads then check each row).
+        self._objects = rows is not None and any(
+            isinstance(row, Latest) for row in rows.values()
+        )
 
     def _item(self, key: bytes) -> Latest | None:
         row = self._rows.get(key)
         if row is None or isinstance(row, Latest):
             return row
         item = self._rows[key] = _row_to_latest(row, self._words)
+        self._objects = True
         return item
 
     def __getitem__(self, config_id: str) -> Latest:
@@ -175,6 +182,7 @@ class LatestMap(Mapping[str, Latest]):
 
     def put(self, config_id: str, item: Latest) -> None:
         self._rows[config_id.encode("utf-8")] = item
+        self._objects = True
 
     def status_of(self, config_id: str) -> str | None:
         """The latest status, or None when the config has no record."""
@@ -224,13 +232,16 @@ class LatestMap(Mapping[str, Latest]):
 
     def durations_of(self, keys: list[bytes]) -> list[float]:
         """The latest ``duration_sec`` of each id that has one (in no set order)."""
-        rows = [row for row in map(self._rows.get, keys) if row is not None]
-        raw = [row[4] for row in rows if not isinstance(row, Latest)]
+        found = list(filter(None, map(self._rows.get, keys)))
+        objects: list[Latest] = []
+        rows: list[Any] = found
+        if self._objects:
+            objects = [row for row in found if isinstance(row, Latest)]
+            rows = [row for row in found if not isinstance(row, Latest)]
+        raw = map(_DURATION, rows)
         values = list(map(float, filter(_NULL.__ne__, raw)))
         values.extend(
-            row.duration_sec
-            for row in rows
-            if isinstance(row, Latest) and row.duration_sec is not None
+            row.duration_sec for row in objects if row.duration_sec is not None
         )
         return values
 
