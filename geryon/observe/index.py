@@ -300,8 +300,11 @@ def _overridden(
     planned: PlannedConfigs, running: dict[str, RunningAttempt], slurm: dict[str, str]
 ) -> list[tuple[int, str]]:
     """Positions of configs whose status the live run or Slurm decides."""
+    decided = {*running, *slurm}
+    if not decided:
+        return []
     position = planned.position
-    return [(position[cid], cid) for cid in {*running, *slurm} if cid in position]
+    return [(position[cid], cid) for cid in decided if cid in position]
 
 
 def _check_packs(layout: RunLayout, planned: PlannedConfigs, packs: list[str]) -> None:

@@ -38,7 +38,8 @@ class PlannedConfigs:
 
     config_ids: list[str] = field(default_factory=list)
     batch_of: list[int] = field(default_factory=list)
-    position: dict[str, int] = field(default_factory=dict)
+    # Config id -> position; built on first use (see ``position``).
+    positions: dict[str, int] | None = None
     # Extra (batch, line) places of a config id planned more than once.
     extra_places: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     line_of: list[int] = field(default_factory=list)
@@ -49,6 +50,15 @@ class PlannedConfigs:
 
     def __len__(self) -> int:
         return len(self.config_ids)
+
+    @property
+    def position(self) -> dict[str, int]:
+        """Config id -> its position in plan order (a quarter second for 1M ids,
+        so only built when a caller looks ids up one by one)."""
+        if self.positions is None:
+            ids = self.config_ids
+            self.positions = dict(zip(ids, range(len(ids)), strict=True))
+        return self.positions
 
     def id_bytes(self) -> list[bytes]:
         """The config ids as bytes, in plan order (for bulk record lookups)."""
@@ -110,10 +120,9 @@ def _fast_planned(layout: RunLayout) -> PlannedConfigs | None:
     ids = _decoded(raw)
     if ids is None:
         return None
-    planned = PlannedConfigs(config_ids=ids, raw_ids=raw)
-    planned.position = dict(zip(ids, range(len(ids)), strict=True))
-    if len(planned.position) != len(ids):
+    if len(set(raw)) != len(raw):
         return None
+    planned = PlannedConfigs(config_ids=ids, raw_ids=raw)
     for batch, count in batches:
         planned.batch_of.extend([batch] * count)
         planned.line_of.extend(range(count))
@@ -158,12 +167,12 @@ def _ids_in_file_order(path: Path) -> list[bytes] | None:
 
 
 def _decoded(raw: list[bytes]) -> list[str] | None:
-    """The ids as text, decoded in one call; None when one holds a JSON escape
-    (its text is not its bytes) or is not ASCII."""
-    blob = b"\n".join(raw)
-    if b"\\" in blob or not blob.isascii():
+    """The ids as text, None when one is not UTF-8. The id pattern takes no
+    escape, so the bytes of an id are its JSON text."""
+    try:
+        return list(map(bytes.decode, raw))
+    except UnicodeDecodeError:
         return None
-    return blob.decode("ascii").split("\n") if raw else []
 
 
 def _add_line(
