@@ -342,8 +342,9 @@ class _Scanner:
                 m2 is None
                 or m3 is None
                 or data[eol - 1] != _CLOSE_BRACE
-                or find(b'{"', start + 1, c) >= 0
-                or find(_CONFIG_KEY, m2.end(), s) >= 0
+                # A single-byte search first: two-byte needles are slow.
+                or (find(b"{", start + 1, c) >= 0 and find(b'{"', start + 1, c) >= 0)
+                or rfind(_CONFIG_KEY, c + 1, s) >= 0
             ):
                 self._fallback(file_index, path, data, start, eol)
                 continue
