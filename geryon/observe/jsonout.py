@@ -15,13 +15,17 @@ from __future__ import annotations
 import json
 import math
 import sys
-from json.encoder import encode_basestring_ascii
+from collections.abc import Callable
+from json.encoder import (  # type: ignore[attr-defined]
+    c_make_encoder,
+    encode_basestring_ascii,
+)
 from typing import Any
 
 _INDENT = "  "
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 # C encoders whose item separator carries the indent of one nesting depth.
-_FLAT_ENCODERS: dict[str, json.JSONEncoder] = {}
+_FLAT_ENCODERS: dict[str, Callable[[Any], str]] = {}
 
 
 class _Unsupported(Exception):
@@ -69,16 +73,38 @@ def _flat(value: dict[Any, Any] | list[Any], newline: str) -> str:
     the closing bracket, which are added around its text here.
     """
     inner = newline + _INDENT
-    encoder = _FLAT_ENCODERS.get(inner)
-    if encoder is None:
-        encoder = _FLAT_ENCODERS[inner] = json.JSONEncoder(
-            sort_keys=True, separators=("," + inner, ": ")
-        )
+    encode = _FLAT_ENCODERS.get(inner)
+    if encode is None:
+        encode = _FLAT_ENCODERS[inner] = _flat_encoder("," + inner)
     try:
-        text = encoder.encode(value)
+        text = encode(value)
     except (TypeError, ValueError) as err:
         raise _Unsupported from err
     return text[0] + inner + text[1:-1] + newline + text[-1]
+
+
+def _flat_encoder(item_separator: str) -> Callable[[Any], str]:
+    """The C encoder itself, made once: ``JSONEncoder.encode`` builds a new one
+    per call, which costs more than encoding a small dict."""
+    if c_make_encoder is None:
+        encoder = json.JSONEncoder(sort_keys=True, separators=(item_separator, ": "))
+        return encoder.encode
+    make = c_make_encoder(
+        None,  # no circular check: the values are scalars
+        _no_default,
+        encode_basestring_ascii,
+        None,  # no indent: the separator carries it
+        ": ",
+        item_separator,
+        True,  # sort_keys
+        False,  # skipkeys
+        True,  # allow_nan
+    )
+    return lambda value: "".join(make(value, 0))
+
+
+def _no_default(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def _scalar(value: Any) -> str:

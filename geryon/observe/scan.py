@@ -32,6 +32,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import repeat
 from operator import itemgetter
 from pathlib import Path
 from typing import Any
@@ -59,6 +60,9 @@ _START_KEY = b',"start_time":"'
 _CLOSE_BRACE = ord("}")
 _NULL = b"null"
 _DURATION = itemgetter(4)
+_STATUS = itemgetter(2)
+# Stands in for the row of a config without records (its status is None).
+_NO_ROW = (None, None, None)
 
 
 def sortable_time(value: Any) -> str:
@@ -220,15 +224,24 @@ class LatestMap(Mapping[str, Latest]):
         fraction of a second.
         """
         words = self._words
-        known = words.get
-        return [
-            None
-            if row is None
-            else row.status
-            if isinstance(row, Latest)
-            else known(row[2]) or _word(words, row[2])
-            for row in map(self._rows.get, keys)
-        ]
+        if self._objects:
+            known = words.get
+            return [
+                None
+                if row is None
+                else row.status
+                if isinstance(row, Latest)
+                else known(row[2]) or _word(words, row[2])
+                for row in map(self._rows.get, keys)
+            ]
+        # Only raw rows: every step below is one C-level pass.
+        rows: Iterator[Any] = map(self._rows.get, keys, repeat(_NO_ROW))
+        raw = list(map(_STATUS, rows))
+        text: dict[bytes | None, str | None] = {None: None}
+        for word in set(raw):
+            if word is not None:
+                text[word] = _word(words, word)
+        return list(map(text.__getitem__, raw))
 
     def durations_of(self, keys: list[bytes]) -> list[float]:
         """The latest ``duration_sec`` of each id that has one (in no set order)."""
