@@ -79,6 +79,12 @@ def _selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
             type=int,
             help="Retries per failed config (overrides the profile).",
         ),
+        click.option(
+            "--snakemake-output",
+            is_flag=True,
+            help="Show Snakemake's own output live (it is always saved under "
+            "exec/snakemake_logs/; -v shows it too).",
+        ),
         format_option("table", "json"),
         click.argument("extra_snakemake_args", nargs=-1, type=click.UNPROCESSED),
     ]
@@ -101,6 +107,7 @@ def build_request(
 ) -> ExecutionRequest:
     """An :class:`ExecutionRequest` from the shared flags of the run commands."""
     table = flags["output_format"] == "table"
+    echo = bool(flags.get("snakemake_output")) or _verbose()
     extra = tuple(shlex.split(flags.get("snakemake_args") or ""))
     extra += tuple(flags.get("extra_snakemake_args") or ())
     return ExecutionRequest(
@@ -117,8 +124,25 @@ def build_request(
             k: flags.get(k) for k in OVERRIDE_KEYS if flags.get(k) is not None
         },
         progress_ok=table and sys.stdout.isatty(),
-        echo_snakemake=table,
+        echo_snakemake=echo,
+        progress_line=table and not echo and sys.stderr.isatty(),
+        notices=not echo and not sys.stderr.isatty(),
+        announce=announce_run if table else None,
     )
+
+
+def _verbose() -> bool:
+    """The group's ``-v`` flag, when running under the click CLI."""
+    context = click.get_current_context(silent=True)
+    return bool(context and context.find_root().params.get("verbose"))
+
+
+def announce_run(report: ExecutionReport) -> None:
+    """The plan summary, printed before Snakemake starts."""
+    out = console()
+    payload = report.to_json()
+    out.print(settings_table(payload))
+    _print_profile_and_commands(report, payload)
 
 
 @click.command("run-local")
@@ -152,15 +176,9 @@ def show_report(report: ExecutionReport, output_format: str) -> None:
         return
     out = console()
     payload = report.to_json()
-    out.print(settings_table(payload))
-    if payload["profile"]:
-        out.print(
-            f"profile: {payload['profile']} ({payload['profiles_file']})",
-            highlight=False,
-            soft_wrap=True,
-        )
-    for command in report.snakemake["commands"]:
-        out.print(f"snakemake: {command}", soft_wrap=True, highlight=False)
+    if not report.announced:
+        out.print(settings_table(payload))
+        _print_profile_and_commands(report, payload)
     if report.dry_run:
         out.print(
             f"dry run: {report.counts['selected']} config(s) in "
@@ -170,6 +188,20 @@ def show_report(report: ExecutionReport, output_format: str) -> None:
     out.print(outcome_line(report), highlight=False, soft_wrap=True)
     if report.failures:
         out.print(failures_table(report))
+
+
+def _print_profile_and_commands(
+    report: ExecutionReport, payload: dict[str, Any]
+) -> None:
+    out = console()
+    if payload["profile"]:
+        out.print(
+            f"profile: {payload['profile']} ({payload['profiles_file']})",
+            highlight=False,
+            soft_wrap=True,
+        )
+    for command in report.snakemake["commands"]:
+        out.print(f"snakemake: {command}", soft_wrap=True, highlight=False)
 
 
 def settings_table(payload: dict[str, Any]) -> Table:
@@ -332,6 +364,13 @@ def launch(
     planned = _launch_plan(experiment, out, batch_size, flags)
     run_root = Path(str(planned["plan"]["run_root"]))
     flags["retry_file"] = None
+    plan = planned["plan"]
+    if flags["output_format"] == "table":
+        console().print(
+            f"planned {plan.get('total_configs')} config(s) in "
+            f"{plan.get('total_batches')} batch(es): {run_root}",
+            highlight=False,
+        )
     report = execute(build_request(run_root, backend, flags))
     payload = {
         "backend": backend,
@@ -342,12 +381,6 @@ def launch(
     if flags["output_format"] == "json":
         emit_json(payload)
     else:
-        plan = planned["plan"]
-        console().print(
-            f"planned {plan.get('total_configs')} config(s) in "
-            f"{plan.get('total_batches')} batch(es): {run_root}",
-            highlight=False,
-        )
         show_report(report, "table")
     return report.exit_code
 

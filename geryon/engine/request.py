@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,16 @@ class ExecutionRequest:
     # Backend-specific CLI values (run-slurm's Slurm flags), read by the backend.
     backend_options: dict[str, Any] = field(default_factory=dict)
     progress_ok: bool = False
+    # Snakemake's output live on stderr (-v / --snakemake-output); otherwise it
+    # only goes to exec/snakemake_logs/.
     echo_snakemake: bool = False
+    # Instead of Snakemake's output: a compact progress line (stderr is a
+    # terminal) or a few plain lines (it is not).
+    progress_line: bool = False
+    notices: bool = False
+    # Called once everything is decided and written, before Snakemake starts,
+    # with a report holding no outcomes yet (the CLI prints the plan summary).
+    announce: Callable[[ExecutionReport], None] | None = None
 
 
 @dataclass
@@ -65,6 +75,8 @@ class ExecutionReport:
     failures: list[ConfigOutcome] = field(default_factory=list)
     payloads: list[dict[str, Any]] = field(default_factory=list)
     exit_code: int = 0
+    # True when ``announce`` already showed the settings and Snakemake commands.
+    announced: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """The ``--format json`` payload of run-local (E39 keys plus geryon's own)."""

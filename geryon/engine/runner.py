@@ -15,11 +15,14 @@ anything is written or started):
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import shlex
 from pathlib import Path
 from typing import Any
+
+from rich.console import Console
 
 from geryon import timefmt
 from geryon.engine import outcome
@@ -31,6 +34,7 @@ from geryon.engine.invoke import (
     snakemake_command,
     unlock_if_stale,
 )
+from geryon.engine.progress import PlainNotices, ProgressLine
 from geryon.engine.request import BACKENDS, ExecutionReport, ExecutionRequest
 from geryon.engine.runlock import run_lock
 from geryon.engine.selection import ConfigChoice, Selection, build_selection
@@ -170,50 +174,89 @@ def _run(plan: _Plan, request: ExecutionRequest) -> ExecutionReport:
     log_file = (
         layout.exec_dir / "snakemake_logs" / f"snakemake_{timefmt.compact_stamp()}.log"
     )
-    exit_code = _run_chunks(
-        plan, log_file, echo=request.echo_snakemake, extra=bool(request.snakemake_args)
-    )
-    return _report(
+    if request.announce is not None:
+        request.announce(_announcement(plan))
+    exit_code = _run_chunks(plan, log_file, request)
+    report = _report(
         plan, dry_run=False, snakemake_exit=exit_code, log_file=log_file, since=started
     )
+    report.announced = request.announce is not None
+    return report
 
 
-def _run_chunks(plan: _Plan, log_file: Path, *, echo: bool, extra: bool) -> int:
-    """Run the Snakefile(s) in order; the worst exit code wins.
+def _announcement(plan: _Plan) -> ExecutionReport:
+    """The pre-run report: selection, settings and Snakemake commands, no outcomes."""
+    return ExecutionReport(
+        run_id=plan.layout.run_id,
+        run_root=str(plan.layout.root),
+        backend=plan.selection.backend,
+        dry_run=False,
+        selection=_selection_summary(plan),
+        resolved=plan.resolved.to_json(),
+        snakemake=_snakemake_summary(plan, None, None),
+    )
 
-    A chunk whose batches all have their marker is not started at all (unless
-    the user passed Snakemake flags): Snakemake would only say "nothing to be
-    done", after several seconds of start-up.
-    """
+
+def _view(plan: _Plan, request: ExecutionRequest) -> Dashboard | ProgressLine | None:
+    """The live view while Snakemake runs: dashboard, progress line, or none."""
+    if plan.dashboard:
+        return Dashboard(plan.layout, plan.selection)
+    if request.progress_line and not request.echo_snakemake:
+        return ProgressLine(plan.layout, plan.selection, Console(stderr=True))
+    return None
+
+
+def _run_chunks(plan: _Plan, log_file: Path, request: ExecutionRequest) -> int:
+    """Run the Snakefile(s) in order under the chosen live view; the worst exit
+    code wins. Plain notices (start, each command, end) when asked for."""
     unlock_if_stale(plan.snakefiles[0], plan.layout.exec_dir)
-    worst = 0
-    dashboard = Dashboard(plan.layout, plan.selection) if plan.dashboard else None
+    view = _view(plan, request)
+    echo = request.echo_snakemake and view is None
+    notices = (
+        PlainNotices(Console(stderr=True)) if request.notices and not echo else None
+    )
+    if notices is not None:
+        notices.start(len(plan.selection.batch_indices), log_file)
+    with view.live() if view is not None else contextlib.nullcontext():
+        worst = 0
+        for command in _commands_to_run(plan, request):
+            if notices is not None:
+                notices.command(command, plan.layout.exec_dir / COMMAND_FILE)
+            run = SnakemakeRun(command, log_file, plan.layout.exec_dir, echo=echo)
+            code = run.run(on_tick=view.refresh if view is not None else None)
+            _check_lock(run, plan, log_file)
+            worst = max(worst, code)
+    if notices is not None:
+        notices.end(worst)
+    return worst
+
+
+def _commands_to_run(plan: _Plan, request: ExecutionRequest) -> list[list[str]]:
+    """The chunk commands still needed. A chunk whose batches all have their
+    marker is not started at all (unless the user passed Snakemake flags):
+    Snakemake would only say "nothing to be done", after seconds of start-up."""
+    needed = []
     parts = chunks(plan.selection.batch_indices)
     for command, batches in zip(plan.commands, parts, strict=True):
-        if batches and not extra and _all_marked(plan, batches):
+        if batches and not request.snakemake_args and _all_marked(plan, batches):
             log.info(
                 "batches %s..%s are done; Snakemake not started",
                 batches[0],
                 batches[-1],
             )
             continue
-        run = SnakemakeRun(
-            command, log_file, plan.layout.exec_dir, echo=echo and dashboard is None
+        needed.append(command)
+    return needed
+
+
+def _check_lock(run: SnakemakeRun, plan: _Plan, log_file: Path) -> None:
+    if run.exit_code != 0 and run.saw("LockException"):
+        raise RunLockedError(
+            "Snakemake found another Snakemake working on "
+            f"{plan.layout.exec_dir} (LockException); see {log_file}. "
+            "Wait for it to finish; if none runs, geryon removes the stale "
+            "lock on the next run-local"
         )
-        if dashboard is not None:
-            with dashboard.live():
-                code = run.run(on_tick=dashboard.refresh)
-        else:
-            code = run.run()
-        if code != 0 and run.saw("LockException"):
-            raise RunLockedError(
-                "Snakemake found another Snakemake working on "
-                f"{plan.layout.exec_dir} (LockException); see {log_file}. "
-                "Wait for it to finish; if none runs, geryon removes the stale "
-                "lock on the next run-local"
-            )
-        worst = max(worst, code)
-    return worst
 
 
 def _all_marked(plan: _Plan, batches: tuple[int, ...]) -> bool:
