@@ -18,18 +18,17 @@ from __future__ import annotations
 import json
 import logging
 import re
-import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from geryon.layout import RunLayout
+from geryon.slurm.query import run_query
 from geryon.storage import read_jsonl, write_json_atomic
 
 log = logging.getLogger("geryon.slurm.accounting")
 
-QUERY_TIMEOUT_SEC = 10
 SQUEUE_MIN_JOB_AGE_SEC = 240
 CACHE_NAME = "slurm_jobs.json"
 TASK_DIR = re.compile(r"^task_(\d+)_(\w+)$")
@@ -54,7 +53,7 @@ SIGNAL_EXIT_CODES = (129, 130, 137, 143)
 
 def sacct_works() -> bool:
     """True when ``sacct`` answers (accounting runs); a quick, bounded call."""
-    return _run(["sacct", "-n", "-X", "-S", "now", "-o", "JobID"]) is not None
+    return run_query(["sacct", "-n", "-X", "-S", "now", "-o", "JobID"]) is not None
 
 
 def choose_status_command(
@@ -77,25 +76,6 @@ def choose_status_command(
     if min_job_age_sec is not None and min_job_age_sec >= SQUEUE_MIN_JOB_AGE_SEC:
         return "squeue"
     return "sacct" if sacct_works() else "squeue"
-
-
-def _run(command: list[str]) -> str | None:
-    log.debug("querying Slurm: %s", " ".join(command))
-    try:
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=QUERY_TIMEOUT_SEC,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as err:
-        log.debug("%s failed: %s", command[0], err)
-        return None
-    if done.returncode != 0:
-        log.debug("%s exited %s: %s", command[0], done.returncode, done.stderr)
-        return None
-    return done.stdout
 
 
 # ------------------------------------------------------------- what the run knows
@@ -256,7 +236,7 @@ def job_states(job_ids: Iterable[str], cache_dir: Path | None = None) -> dict[st
 
 
 def _sacct_states(job_ids: list[str]) -> dict[str, str]:
-    out = _run(
+    out = run_query(
         [
             "sacct",
             "-n",
@@ -278,7 +258,9 @@ def _sacct_states(job_ids: list[str]) -> dict[str, str]:
 
 def _squeue_states(job_ids: list[str]) -> dict[str, str]:
     """``squeue --states=all`` also lists jobs that ended less than MinJobAge ago."""
-    out = _run(["squeue", "-h", "--states=all", "-j", ",".join(job_ids), "-o", "%i|%T"])
+    out = run_query(
+        ["squeue", "-h", "--states=all", "-j", ",".join(job_ids), "-o", "%i|%T"]
+    )
     states: dict[str, str] = {}
     for line in (out or "").splitlines():
         parts = line.strip().split("|")

@@ -17,13 +17,12 @@ import getpass
 import logging
 import math
 import re
-import subprocess
 from dataclasses import dataclass
 from typing import Any
 
-log = logging.getLogger("geryon.slurm.limits")
+from geryon.slurm.query import run_query
 
-QUERY_TIMEOUT_SEC = 10
+log = logging.getLogger("geryon.slurm.limits")
 
 
 @dataclass(frozen=True)
@@ -46,25 +45,6 @@ class SiteLimits:
         return dict(self.__dict__)
 
 
-def _run(command: list[str]) -> str | None:
-    log.debug("querying Slurm: %s", " ".join(command))
-    try:
-        done = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            timeout=QUERY_TIMEOUT_SEC,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError) as err:
-        log.debug("%s failed: %s", command[0], err)
-        return None
-    if done.returncode != 0:
-        log.debug("%s exited %s: %s", command[0], done.returncode, done.stderr)
-        return None
-    return done.stdout
-
-
 def _config_int(text: str, name: str) -> int | None:
     match = re.search(rf"^{name}\s*=\s*(\d+)", text, re.MULTILINE)
     return int(match.group(1)) if match else None
@@ -72,7 +52,7 @@ def _config_int(text: str, name: str) -> int | None:
 
 def _assoc_limits(user: str) -> tuple[int | None, int | None]:
     """The smallest ``MaxSubmitJobs`` / ``MaxJobs`` over the user's associations."""
-    out = _run(
+    out = run_query(
         [
             "sacctmgr",
             "-n",
@@ -118,14 +98,14 @@ def parse_time_limit_min(text: str) -> int | None:
 def _partition_max_time(partition: str | None) -> int | None:
     if not partition:
         return None
-    out = _run(["scontrol", "show", "partition", partition, "-o"])
+    out = run_query(["scontrol", "show", "partition", partition, "-o"])
     match = re.search(r"\bMaxTime=(\S+)", out or "")
     return parse_time_limit_min(match.group(1)) if match else None
 
 
 def read_site_limits(partition: str | None = None) -> SiteLimits:
     """Query the cluster (a few short calls); unknown values stay ``None``."""
-    config = _run(["scontrol", "show", "config"]) or ""
+    config = run_query(["scontrol", "show", "config"]) or ""
     submit, running = _assoc_limits(getpass.getuser())
     return SiteLimits(
         max_array_size=_config_int(config, "MaxArraySize"),
