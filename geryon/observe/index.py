@@ -77,7 +77,22 @@ class StatusIndex:
         return self.scan.latest.get(config_id)
 
     def status_of(self, config_id: str) -> str:
+        """The status of a planned config (KeyError for an id not planned)."""
+        word = self._unfinished.get(config_id)
+        if word is not None:
+            return word
         return self.statuses[self.planned.position[config_id]]
+
+    @cached_property
+    def _unfinished(self) -> dict[str, str]:
+        """Status of each config that is not ``success``: what the failure views
+        look up, without a position map of every planned id."""
+        return {
+            config_id: word
+            for word in self.positions_by_status
+            if word != "success"
+            for config_id in self.ids_with_status(word)
+        }
 
     @cached_property
     def positions_by_status(self) -> dict[str, list[int]]:

@@ -62,7 +62,7 @@ _NULL = b"null"
 _DURATION = itemgetter(4)
 _STATUS = itemgetter(2)
 # Stands in for the row of a config without records (its status is None).
-_NO_ROW = (None, None, None)
+_NO_ROW = (None, None, None, None, None)
 
 
 def sortable_time(value: Any) -> str:
@@ -153,6 +153,7 @@ class LatestMap(Mapping[str, Latest]):
         self._rows: dict[bytes, _Row | Latest] = rows if rows is not None else {}
         self._words: dict[bytes, str] = {}
         # Whether some rows are Latest objects (bulk reads then check each row).
+        self._aligned: tuple[list[bytes], list[Any]] | None = None
         self._objects = rows is not None and any(
             isinstance(row, Latest) for row in rows.values()
         )
@@ -162,7 +163,7 @@ class LatestMap(Mapping[str, Latest]):
         if row is None or isinstance(row, Latest):
             return row
         item = self._rows[key] = _row_to_latest(row, self._words)
-        self._objects = True
+        self._objects, self._aligned = True, None
         return item
 
     def __getitem__(self, config_id: str) -> Latest:
@@ -186,7 +187,7 @@ class LatestMap(Mapping[str, Latest]):
 
     def put(self, config_id: str, item: Latest) -> None:
         self._rows[config_id.encode("utf-8")] = item
-        self._objects = True
+        self._objects, self._aligned = True, None
 
     def status_of(self, config_id: str) -> str | None:
         """The latest status, or None when the config has no record."""
@@ -235,23 +236,35 @@ class LatestMap(Mapping[str, Latest]):
                 for row in map(self._rows.get, keys)
             ]
         # Only raw rows: every step below is one C-level pass.
-        rows: Iterator[Any] = map(self._rows.get, keys, repeat(_NO_ROW))
-        raw = list(map(_STATUS, rows))
+        raw = list(map(_STATUS, self._aligned_rows(keys)))
         text: dict[bytes | None, str | None] = {None: None}
         for word in set(raw):
             if word is not None:
                 text[word] = _word(words, word)
         return list(map(text.__getitem__, raw))
 
+    def _aligned_rows(self, keys: list[bytes]) -> list[Any]:
+        """The row of each id, ``_NO_ROW`` for ids without a record.
+
+        Finding a million rows is a million random reads of a large dict, the
+        slow part of these bulk questions, so the answer for the last ``keys``
+        list (by identity) is kept until the rows change.
+        """
+        if self._aligned is not None and self._aligned[0] is keys:
+            return self._aligned[1]
+        rows = list(map(self._rows.get, keys, repeat(_NO_ROW)))
+        self._aligned = (keys, rows)
+        return rows
+
     def durations_of(self, keys: list[bytes]) -> list[float]:
         """The latest ``duration_sec`` of each id that has one (in no set order)."""
-        found = list(filter(None, map(self._rows.get, keys)))
+        found = self._aligned_rows(keys)
         objects: list[Latest] = []
         rows: list[Any] = found
         if self._objects:
             objects = [row for row in found if isinstance(row, Latest)]
             rows = [row for row in found if not isinstance(row, Latest)]
-        raw = map(_DURATION, rows)
+        raw = [text for text in map(_DURATION, rows) if text is not None]
         values = list(map(float, filter(_NULL.__ne__, raw)))
         values.extend(
             row.duration_sec for row in objects if row.duration_sec is not None
