@@ -7,6 +7,7 @@ import math
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from observe_synth import make_run, record, write_records
@@ -125,3 +126,31 @@ def test_bulk_lookups_agree_with_single_lookups(run4) -> None:
     for config_id in ids[:3]:
         assert scan.latest.time_key_of(config_id) == scan.latest[config_id].time_key
     assert scan.latest.time_key_of(ids[3]) is None
+
+
+def test_paused_gc_restores_the_collector_state() -> None:
+    import gc
+
+    from geryon.observe.scan import paused_gc
+
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+        with paused_gc():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+
+def test_status_of_any_planned_config_without_position_map(run4) -> None:
+    from geryon.observe.index import build_index
+
+    ids = run4.ids()
+    write_records(run4, [record(run4, 0), record(run4, 1, status="failed")])
+    index = build_index(run4.root, with_live=False)
+    assert index.planned.positions is None
+    assert index.status_of(ids[1]) == "failed"
+    assert index.status_of(ids[3]) == "missing"
+    assert index.status_of(ids[0]) == "success"
+    with pytest.raises(KeyError):
+        index.status_of("not-planned")
