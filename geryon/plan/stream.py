@@ -37,6 +37,7 @@ from geryon.plan.merge import (
     MergeContext,
     MergeState,
     MergeStats,
+    Owner,
     initial_state,
     merge_option,
     merge_order,
@@ -52,7 +53,6 @@ from geryon.plan.render import (
     Renderer,
     TagBase,
     TagRenderer,
-    TagText,
 )
 from geryon.plan.writer import ConfigSink
 
@@ -126,7 +126,9 @@ class ConfigStream:
         self.seen: dict[bytes, int] = {}
         self.shortcuts: dict[Option, _Shortcut | None] = {}
         self.tag_renderer = TagRenderer()
-        self.tag_head: tuple[Option, ...] | None = None
+        # The prefix of the last combination and what was computed for it.
+        self.head: tuple[Option, ...] | None = None
+        self.prefix = self.root
         self.tag_base = TagBase(self.tag_renderer, [])
         self.selected_parts = _selected_parts(experiment)
         self.selected_around = ("{", "}")
@@ -153,59 +155,101 @@ class ConfigStream:
         checks_predicates = bool(experiment.predicates)
         has_rules = bool(experiment.includes or experiment.excludes)
         product = itertools.product(*(pack.options for pack in experiment.packs))
+        uniform = self.uniform_order
+        predicate_stats = self.predicate_stats
+        record_events = self.merge_stats.record
+        emit = self._emit
         for index, combo in enumerate(product):
             if has_rules and not self._admitted(combo):
                 continue
+            head = combo[:-1]
             try:
-                state, rendered = self._merged(combo)
+                if head != self.head:
+                    self._new_head(head, combo)
+                if uniform:
+                    state, rendered = self._merge_last(self.prefix, combo[-1], combo)
+                else:
+                    order = merge_order(combo)
+                    prefix = self._stacked(order[:-1], combo)
+                    state, rendered = self._merge_last(prefix, order[-1], combo)
             except ConfigError as err:
                 raise self._render_error(err, combo) from err
             if state.events:
-                self.merge_stats.record(state.events)
+                record_events(state.events)
             merged = state.params
-            if checks_predicates and not self.predicate_stats.passes(combo, merged):
+            if checks_predicates and not predicate_stats.passes(combo, merged):
                 continue
-            self._emit(index, combo, merged, rendered)
+            emit(index, combo, merged, rendered)
         self.result.num_combinations = experiment.num_combinations
         if not self.result.num_configs:
             raise self._nothing_left()
         return self.result
 
-    def _merged(self, combo: tuple[Option, ...]) -> tuple[MergeState, Rendered]:
-        """The merge state of ``combo``, re-using the longest cached prefix."""
-        order = combo if self.uniform_order else merge_order(combo)
+    def _new_head(self, head: tuple[Option, ...], combo: tuple[Option, ...]) -> None:
+        """Work shared by every config of one prefix (all packs but the last):
+        its tags, its ``selected_options`` texts and, when merge order is pack
+        order, its merge state."""
+        if self.uniform_order:
+            self.prefix = self._stacked(head, combo)
+        base = config_tags(self.experiment.default_tags, (o.tag for o in head))
+        self.tag_base = TagBase(self.tag_renderer, base)
+        self.selected_around = self._selected_around(head)
+        self.head = head
+
+    def _stacked(
+        self, order: tuple[Option, ...] | list[Option], combo: tuple[Option, ...]
+    ) -> tuple[MergeState, Rendered]:
+        """The merge state of ``order`` (a merge-order prefix), re-using the
+        longest cached prefix of the previous one."""
         options, states = self.stack_options, self.stack_states
         depth = 0
-        limit = len(options)
+        limit = min(len(options), len(order))
         while depth < limit and options[depth] is order[depth]:
             depth += 1
         del options[depth:], states[depth:]
         state, rendered = states[-1] if depth else self.root
-        context = self.merge_context
-        last = order[-1]
         for option in order[depth:]:
             shortcut = self._new_keys(option)
             if shortcut is not None and state.params.keys().isdisjoint(option.params):
                 # Every key is new: the merge is a plain insert (M6 rule 2).
                 provenance, fragments, groups = shortcut
-                # The last option's state is never the parent of another merge
-                # (the next combination differs in at least one option), so its
-                # provenance, read only by later merges, is not built.
-                if option is not last:
-                    provenance = {**state.provenance, **provenance}
                 params: dict[str, Any] = {**state.params, **option.params}
+                owners: dict[str, Owner] = {**state.provenance, **provenance}
                 texts: dict[str, str] = {**rendered.fragments, **fragments}
                 words: dict[str, Group] = {**rendered.groups, **groups}
-                # tuple.__new__ skips the named tuples' Python-level __new__.
-                state = _new_tuple(MergeState, (params, provenance, state.events))
+                state = _new_tuple(MergeState, (params, owners, state.events))
                 rendered = _new_tuple(Rendered, (texts, words))
             else:
-                state = merge_option(context, state, option, combo)
+                state = merge_option(self.merge_context, state, option, combo)
                 rendered = self.renderer.update(rendered, state.params, option.params)
-            if option is not last:
-                options.append(option)
-                states.append((state, rendered))
+            options.append(option)
+            states.append((state, rendered))
         return state, rendered
+
+    def _merge_last(
+        self,
+        prefix: tuple[MergeState, Rendered],
+        option: Option,
+        combo: tuple[Option, ...],
+    ) -> tuple[MergeState, Rendered]:
+        """``prefix`` with the last option of the merge order merged in.
+
+        This state is never the parent of another merge, so on the plain-insert
+        path its provenance (read only by later merges) is not built.
+        """
+        state, rendered = prefix
+        shortcuts = self.shortcuts
+        shortcut = shortcuts[option] if option in shortcuts else self._new_keys(option)
+        if shortcut is not None and state.params.keys().isdisjoint(option.params):
+            params: dict[str, Any] = {**state.params, **option.params}
+            texts: dict[str, str] = {**rendered.fragments, **shortcut[1]}
+            words: dict[str, Group] = {**rendered.groups, **shortcut[2]}
+            # tuple.__new__ skips the named tuples' Python-level __new__.
+            return _new_tuple(
+                MergeState, (params, shortcut[0], state.events)
+            ), _new_tuple(Rendered, (texts, words))
+        state = merge_option(self.merge_context, state, option, combo)
+        return state, self.renderer.update(rendered, state.params, option.params)
 
     def _new_keys(self, option: Option) -> _Shortcut | None:
         """What merging ``option`` adds when none of its keys exist yet (cached)."""
@@ -229,16 +273,6 @@ class ConfigStream:
             return False
         return True
 
-    def _tags(self, combo: tuple[Option, ...]) -> TagText:
-        """I1, re-using the tags of all packs but the last (they rarely change)."""
-        head = combo[:-1]
-        if head != self.tag_head:
-            self.tag_head = head
-            base = config_tags(self.experiment.default_tags, (o.tag for o in head))
-            self.tag_base = TagBase(self.tag_renderer, base)
-            self.selected_around = self._selected_around(head)
-        return self.tag_base.plus(combo[-1].tag)
-
     def _selected_around(self, head: tuple[Option, ...]) -> tuple[str, str]:
         """The ``selected_options`` JSON before and after the last pack's entry."""
         parts = self.selected_parts
@@ -256,7 +290,7 @@ class ConfigStream:
         rendered: Rendered,
     ) -> None:
         """Identity (I1–I11), command (I17) and indices (I19) of one config."""
-        tag_text = self._tags(combo)
+        tag_text = self.tag_base.plus(combo[-1].tag)
         tags_json = tag_text.json
         merged_json, keys, parts = self.renderer.params_json(rendered)
         text = '{"params":' + merged_json + ',"tags":' + tags_json + "}"
