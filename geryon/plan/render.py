@@ -22,6 +22,7 @@ params, and the JSON against :func:`geryon.canonical.dumps`.
 from __future__ import annotations
 
 import bisect
+import operator
 import re
 import shlex
 from collections.abc import Iterable
@@ -59,6 +60,7 @@ class Rendered(NamedTuple):
 
 EMPTY = Rendered({}, {})
 _new_tuple = tuple.__new__
+_text_of = operator.attrgetter("text")
 # Hydra's ID token (what overrides.override_value leaves unquoted).
 _ID_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
@@ -263,7 +265,7 @@ class Renderer:
         the JSON fragments in that order."""
         fragments = rendered.fragments
         keys = sorted(fragments)
-        parts = [fragments[key] for key in keys]
+        parts = list(map(fragments.__getitem__, keys))
         return "{" + ",".join(parts) + "}", keys, parts
 
     def config_text(
@@ -330,9 +332,9 @@ class Renderer:
         """
         if self.groups_in_order:
             texts = [self.base_command]
-            texts += [groups[k].text for k in keys[:at]]
+            texts += map(_text_of, map(groups.__getitem__, keys[:at]))
             texts.append(wandb_text)
-            texts += [groups[k].text for k in keys[at + present :]]
+            texts += map(_text_of, map(groups.__getitem__, keys[at + present :]))
             return " ".join(texts)
         words = [
             w for key, group in groups.items() if key != "wandb" for w in group.words
