@@ -6,12 +6,28 @@ Two workloads, each run both ways in one invocation on this machine:
    versus the same planned command lines through ``xargs -P 2``;
 2. 200 runs of a minimal Hydra app (batch size 100), both ways.
 
+With ``--scale-batches N`` it instead times one ``run-local`` of an N-batch x
+1-config ``true`` plan (the many-chunk path: above 2,000 batches the run is cut
+into chunk Snakefiles run one after another).
+
 Targets: >= 200 configs/s end to end for ``true``; the Hydra app's wall time at
 most 1.15x that of ``xargs -P 2``. The machine's load average is printed with
 each result: other work on the 2 cores distorts both columns (pinned commands
 suffer more from foreign load than xargs' unpinned ones). Usage::
 
     uv run python bench/run_overhead.py [--true-configs 2000] [--hydra-configs 200]
+    uv run python bench/run_overhead.py --scale-batches 6000
+
+Measured on this 2-core machine (2026-12-03), with another helper's benchmark
+holding one core (1-min load average 1.5-2.5 throughout, so treat these as
+upper bounds):
+
+* 2,000 x ``true``: 172-174 configs/s before this round (xargs -P 2: 408-500);
+  the 20 batch jobs themselves take ~5 s of it, close to xargs' own time. The
+  fixed costs are geryon's start and plan (~0.5 s) and Snakemake's start (~2 s),
+  of which the Slurm plugin's pandas import was 0.4 s: local runs now start
+  Snakemake through ``geryon.engine.local_snakemake`` without the plugins.
+* Hydra app, 200 configs: geryon/xargs wall ratio 0.83 (target <= 1.15).
 """
 
 from __future__ import annotations
@@ -113,11 +129,44 @@ def compare(name: str, program: str, args: list[str], configs: int, work: Path) 
     }
 
 
+def scale_run(batches: int, work: Path) -> dict:
+    """Plan ``batches`` x 1 ``true`` config, then time one ``run-local``."""
+    geryon = str(Path(sys.executable).parent / "geryon")
+    experiment = work / "experiment.yaml"
+    experiment.write_text(experiment_yaml("true", [], batches))
+    plan = [
+        geryon, "plan", "--experiment", str(experiment), "--out", str(work / "out"),
+        "--batch-size", "1", "--format", "json",
+    ]  # fmt: skip
+    planned = json.loads(subprocess.run(plan, capture_output=True, check=True).stdout)
+    run_root = planned.get("run_root") or planned["plan"]["run_root"]
+    command = [geryon, "run-local", "--run", str(run_root), "--format", "json"]
+    started = time.perf_counter()
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - started
+    report = json.loads(done.stdout)
+    return {
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "workload": "scale",
+        "batches": batches,
+        "chunks": len(report["snakemake"]["commands"]),
+        "configs": report["configs"],
+        "exit_code": done.returncode,
+        "run_local_wall_s": round(wall, 1),
+        "batches_per_s": round(batches / wall, 1),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--true-configs", type=int, default=2000)
     parser.add_argument("--hydra-configs", type=int, default=200)
+    parser.add_argument("--scale-batches", type=int, default=0)
     options = parser.parse_args()
+    if options.scale_batches:
+        with tempfile.TemporaryDirectory(prefix="geryon-bench-") as tmp:
+            print(json.dumps(scale_run(options.scale_batches, Path(tmp))))
+        return
     with tempfile.TemporaryDirectory(prefix="geryon-bench-") as tmp:
         work = Path(tmp)
         app = work / "app.py"

@@ -10,8 +10,15 @@ in one call::
 
 from __future__ import annotations
 
-from geryon.engine.request import ConfigOutcome, ExecutionReport, ExecutionRequest
-from geryon.engine.runner import execute, prepare
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from geryon.engine.request import (
+        ConfigOutcome,
+        ExecutionReport,
+        ExecutionRequest,
+    )
+    from geryon.engine.runner import execute, prepare
 
 __all__ = [
     "ConfigOutcome",
@@ -20,3 +27,22 @@ __all__ = [
     "execute",
     "prepare",
 ]
+
+_HOMES = {
+    "ConfigOutcome": "geryon.engine.request",
+    "ExecutionReport": "geryon.engine.request",
+    "ExecutionRequest": "geryon.engine.request",
+    "execute": "geryon.engine.runner",
+    "prepare": "geryon.engine.runner",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Names load on first use, so ``python -m geryon.engine.local_snakemake``
+    starts without geryon's runner (rich, psutil, the profiles loader)."""
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'geryon.engine' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(home), name)

@@ -172,7 +172,11 @@ def test_dry_run_prints_everything_and_has_no_side_effects(make_plan, capsys) ->
     assert report["configs"] == {"selected": 3}
     assert report["resolved_defaults_sources"]["max_retries"] == "cli"
     assert report["settings"]["max_retries"] == 2
-    assert report["snakemake"]["commands"][0].split()[1:4] == ["-m", "snakemake", "-s"]
+    assert report["snakemake"]["commands"][0].split()[1:4] == [
+        "-m",
+        "geryon.engine.local_snakemake",
+        "-s",
+    ]
     assert tree(root) == before
 
 
