@@ -39,6 +39,7 @@ _CONFIG_LINE = (
     '"run_id":%s,"selected_options":%s,"tags":%s,"wandb_name":"%s"}\n'
 )
 _MANIFEST_LINE = '{"id":"%s","params":%s,"tags":%s,"wandb_name":"%s"}\n'
+_CSV_LINE = '%s,%s,%s,"%s"\r\n'
 
 
 class ConfigSink(Protocol):
@@ -101,6 +102,11 @@ class ArtifactWriter:
         self.manifest_lines: list[str] = []
         self.csv_lines: list[str] = []
         self.commands: list[str] = []
+        # Bound once: add() runs per config, and the lists are only ever cleared.
+        self._add_config = self.config_lines.append
+        self._add_manifest = self.manifest_lines.append
+        self._add_csv = self.csv_lines.append
+        self._add_command = self.commands.append
 
     def _open(self, path: Path, encoding: str = "ascii") -> IO[str]:
         return path.open("w", encoding=encoding, newline="", buffering=_BUFFER_BYTES)
@@ -119,7 +125,7 @@ class ArtifactWriter:
     ) -> None:
         if batch_index != self.batch_index:
             self._start_batch(batch_index)
-        self.config_lines.append(
+        self._add_config(
             _CONFIG_LINE
             % (
                 batch_index,
@@ -133,14 +139,16 @@ class ArtifactWriter:
                 wandb_name,
             )
         )
-        self.manifest_lines.append(
+        self._add_manifest(
             _MANIFEST_LINE % (config_id, params_json, tags_json, wandb_name)
         )
         # A6 quoting: params JSON always holds '"'. ``tags_csv`` is the quoted
         # tags JSON (the planner joins it from per-tag pieces).
-        params_field = '"' + params_json.replace('"', '""') + '"'
-        self.csv_lines.append(f"{config_id},{wandb_name},{tags_csv},{params_field}\r\n")
-        self.commands.append(command)
+        self._add_csv(
+            _CSV_LINE
+            % (config_id, wandb_name, tags_csv, params_json.replace('"', '""'))
+        )
+        self._add_command(command)
         if len(self.commands) >= _PENDING_LINES:
             self._write_pending()
 
