@@ -58,6 +58,7 @@ from geryon.plan.writer import ConfigSink
 
 log = logging.getLogger("geryon.plan.stream")
 _new_tuple = tuple.__new__
+_sha1 = hashlib.sha1
 
 # Provenance, JSON fragments and word groups an option adds on its own.
 _Shortcut = tuple[dict[str, tuple[str, int]], dict[str, str], dict[str, Group]]
@@ -99,6 +100,7 @@ class ConfigStream:
         self.run_id = run_id
         self.batch_size = batch_size
         self.sink = sink
+        self.add = sink.add
         self.preview_limit = preview_limit
         self.merge_stats = MergeStats()
         self.predicate_stats = PredicateStats(experiment.predicates, self.file)
@@ -290,11 +292,14 @@ class ConfigStream:
         rendered: Rendered,
     ) -> None:
         """Identity (I1–I11), command (I17) and indices (I19) of one config."""
-        tag_text = self.tag_base.plus(combo[-1].tag)
+        last = combo[-1]
+        tag_text = self.tag_base.plus(last.tag)
         tags_json = tag_text.json
-        merged_json, keys, parts = self.renderer.params_json(rendered)
-        text = '{"params":' + merged_json + ',"tags":' + tags_json + "}"
-        digest = hashlib.sha1(text.encode("utf-8")).digest()
+        renderer = self.renderer
+        merged_json, keys, parts = renderer.params_json(rendered)
+        digest = _sha1(
+            ('{"params":' + merged_json + ',"tags":' + tags_json + "}").encode()
+        ).digest()
         first = self.seen.setdefault(digest, index)
         if first != index:
             raise self._duplicate(first, combo, digest.hex())
@@ -305,7 +310,7 @@ class ConfigStream:
         if user_wandb is not None and user_wandb.__class__ is not dict:
             raise wandb_error(user_wandb, file=self.file, selected=_selected(combo))
         try:
-            params_json, command = self.renderer.config_text(
+            params_json, command = renderer.config_text(
                 rendered, keys, parts, user_wandb or {}, name, tag_text
             )
         except ConfigError as err:
@@ -314,18 +319,16 @@ class ConfigStream:
         if len(command) * 4 > MAX_COMMAND_BYTES:
             self._check_length(command, combo, config_id)
         number = self.result.num_configs
-        batch_index, line_index = divmod(number, self.batch_size)
         before, after = self.selected_around
-        selected_json = before + self.selected_parts[combo[-1]] + after
-        self.sink.add(
-            batch_index,
-            line_index,
+        self.add(
+            number // self.batch_size,
+            number % self.batch_size,
             config_id,
             command,
             params_json,
             tags_json,
             name,
-            selected_json,
+            before + self.selected_parts[last] + after,
             tag_text.csv,
         )
         if number < self.preview_limit:
