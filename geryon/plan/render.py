@@ -184,6 +184,7 @@ class Renderer:
         self.memo: dict[tuple[str, type, Any], str] = {}
         self.key_json: dict[str, str] = {}
         self.piece_cache: dict[tuple[str, int], tuple[Any, str, Group]] = {}
+        self.shape_cache: dict[tuple[Any, ...], tuple[Any, str, Group]] = {}
         self.groups_in_order = _groups_follow_key_order({*top_keys, "wandb"})
 
     def update(
@@ -217,11 +218,21 @@ class Renderer:
             prefix = self.key_json[path] = canonical.dumps(last) + ":"
         if value.__class__ is dict and value and "" not in value:
             # flatten_params descends into non-empty mappings only (I12).
-            children = [
-                self.pieces(f"{path}.{key}", value[key]) for key in sorted(value)
-            ]
+            names = sorted(value)
+            # A merge copies a mapping whose children are mostly shared objects:
+            # a copy with the same children has the same pieces.
+            shape = (path, *[(key, id(value[key])) for key in names])
+            known = self.shape_cache.get(shape)
+            if known is not None:
+                return known[1], known[2]
+            children = [self.pieces(f"{path}.{key}", value[key]) for key in names]
             fragment = prefix + "{" + ",".join([child[0] for child in children]) + "}"
             group = self.group([word for child in children for word in child[1].words])
+            if len(self.shape_cache) >= _PIECE_LIMIT:
+                self.shape_cache.clear()
+            # The entry keeps ``value`` alive, and so the children whose ids
+            # make up ``shape``: no other object can take those ids meanwhile.
+            self.shape_cache[shape] = (value, fragment, group)
         else:
             fragment = prefix + canonical.dumps(value)
             group = self.group(self.words_of(path, value))

@@ -89,3 +89,21 @@ class Capture:
 
     def add(self, *record: Any) -> None:
         self.params_json.append(record[4])
+
+
+def test_copied_mapping_reuses_pieces_only_for_the_same_children() -> None:
+    """A merge's copy of a mapping renders like the original; a copy whose child
+    changed renders the new child (the renderer caches pieces by child objects)."""
+    from geryon.plan.render import Renderer
+
+    renderer = Renderer("python train.py", {"shared"})
+    inner = {"flag": True}
+    first = {"deep0": inner, "deep3": {"flag": False}}
+    copy = dict(first)
+    changed = {**first, "deep3": {"flag": True}}
+    fragment, group = renderer.pieces("shared", first)
+    assert renderer.pieces("shared", copy) == (fragment, group)
+    assert fragment == '"shared":{"deep0":{"flag":true},"deep3":{"flag":false}}'
+    new_fragment, new_group = renderer.pieces("shared", changed)
+    assert new_fragment == '"shared":{"deep0":{"flag":true},"deep3":{"flag":true}}'
+    assert new_group.text == ("++shared.deep0.flag=true ++shared.deep3.flag=true")
