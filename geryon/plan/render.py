@@ -306,7 +306,10 @@ class Renderer:
             wandb_json = '{"name":"' + name + '","tags":' + tag_text.json + "}"
         at = bisect.bisect_left(keys, "wandb")
         present = at < len(keys) and keys[at] == "wandb"
-        parts[at : at + present] = ['"wandb":' + wandb_json]
+        if present:
+            parts[at] = '"wandb":' + wandb_json
+        else:
+            parts.insert(at, '"wandb":' + wandb_json)
         if _ID_RE.fullmatch(name):
             # One ID token, longer than true/false/null/inf/nan (ten or more
             # characters):
@@ -314,10 +317,10 @@ class Renderer:
             name_word = "++wandb.name=" + name
         else:
             name_word = shlex.quote("++wandb.name=" + override_value(name))
-        words: tuple[Word, ...] = (
-            ("wandb.name", name_word),
-            ("wandb.tags", tag_text.word),
-        )
+        words: tuple[Word, ...] = ()
+        if rest or not self.groups_in_order:
+            # Word lists are only read when the W&B words are sorted in.
+            words = (("wandb.name", name_word), ("wandb.tags", tag_text.word))
         if rest:
             wandb = self.group([*self.words_of("wandb", rest), *words])
             words, text = wandb.words, wandb.text
