@@ -7,9 +7,11 @@ config goes straight to a :class:`~geryon.plan.writer.ConfigSink`.
 Speed: consecutive combinations share all but the last few options, so the merge
 states of the current merge-order prefix are kept on a stack and each config
 re-merges only the options that changed; an option whose keys are all new merges
-by a plain dict union. Duplicate detection (Q16) keeps one 20-byte digest per
-config. The last option's merge state is never a parent, so it is not stacked
-and builds no provenance. Everything that depends only on the prefix (all packs but the
+by a plain dict union, and a last option that only adds new keys inside
+mappings the prefix already has by such a union one level down.
+Duplicate detection (Q16) keeps one 20-byte digest per config. The last
+option's merge state is never a parent, so it is not stacked and, on these
+shortcuts, builds no provenance. Everything that depends only on the prefix (all packs but the
 last) is done once per prefix: its merge state (when merge order is pack order),
 its tags and its ``selected_options`` text, which each config joins around the
 last pack's entry. Measured with ``bench/plan_scale.py`` on a shared 2-core
@@ -250,8 +252,60 @@ class ConfigStream:
             return _new_tuple(
                 MergeState, (params, shortcut[0], state.events)
             ), _new_tuple(Rendered, (texts, words))
+        if shortcut is not None:
+            merged = self._nested_insert(state.params, option)
+            if merged is not None:
+                return self._nested_shortcut(state, rendered, option, shortcut, merged)
         state = merge_option(self.merge_context, state, option, combo)
         return state, self.renderer.update(rendered, state.params, option.params)
+
+    def _nested_insert(
+        self, params: dict[str, Any], option: Option
+    ) -> dict[str, dict[str, Any]] | None:
+        """The overlapping top-level mappings merged, when ``option`` only adds
+        new keys inside them (M6 rule 4 then rule 2 per key), else None.
+
+        Only called when ``option`` holds no delete sentinel (it has a
+        shortcut). A strategy applies only to a path that exists in both, so
+        none can be met below the overlapping keys; one set on such a key
+        itself takes the full merge.
+        """
+        strategies = self.merge_context.spec.strategies
+        merged: dict[str, dict[str, Any]] = {}
+        for key in params.keys() & option.params.keys():
+            existing, value = params[key], option.params[key]
+            if (
+                key in strategies
+                or not isinstance(existing, dict)
+                or not isinstance(value, dict)
+                or not existing.keys().isdisjoint(value)
+            ):
+                return None
+            merged[key] = {**existing, **value}
+        return merged
+
+    def _nested_shortcut(
+        self,
+        state: MergeState,
+        rendered: Rendered,
+        option: Option,
+        shortcut: _Shortcut,
+        merged: dict[str, dict[str, Any]],
+    ) -> tuple[MergeState, Rendered]:
+        """The last merge as plain inserts, re-rendering the overlapping keys.
+
+        Plain inserts record no events; as on the plain-insert path the
+        provenance is the option's own (nothing reads the last state's).
+        """
+        params: dict[str, Any] = {**state.params, **option.params, **merged}
+        texts: dict[str, str] = {**rendered.fragments, **shortcut[1]}
+        words: dict[str, Group] = {**rendered.groups, **shortcut[2]}
+        pieces = self.renderer.pieces
+        for key, value in merged.items():
+            texts[key], words[key] = pieces(key, value)
+        return _new_tuple(MergeState, (params, shortcut[0], state.events)), _new_tuple(
+            Rendered, (texts, words)
+        )
 
     def _new_keys(self, option: Option) -> _Shortcut | None:
         """What merging ``option`` adds when none of its keys exist yet (cached)."""
