@@ -46,6 +46,18 @@ def test_lines_are_canonical_and_csv_matches_jsonl(plan_doc: Any) -> None:
     assert first == {"alpha": "a0", "mid": "m0", "zeta": "z0"}
     assert configs[-1]["selected_options"] == {"alpha": "a2", "mid": "m1", "zeta": "z2"}
     assert [] in [c["tags"] for c in configs]  # z0, m0 and a0: no tags at all
+    assert _lines(plan / "manifest.jsonl") == [
+        canonical.dumps(
+            {
+                "id": c["config_id"],
+                "params": c["params"],
+                "tags": c["tags"],
+                "wandb_name": c["wandb_name"],
+            }
+        )
+        + "\n"
+        for c in configs
+    ]
     with (plan / "manifest.csv").open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["id", "wandb_name", "tags", "params"]
