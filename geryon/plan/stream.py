@@ -15,7 +15,7 @@ shortcuts, builds no provenance. Everything that depends only on the prefix (all
 last) is done once per prefix: its merge state (when merge order is pack order),
 its tags and its ``selected_options`` text, which each config joins around the
 last pack's entry. Measured with ``bench/plan_scale.py`` on a shared 2-core
-machine: 100,000 configs in 2.9–3.6 s CPU at load 5 (53 MB peak).
+machine: 100,000 configs in 2.1–3.0 s CPU at load 1.5–1.8 (53 MB peak).
 """
 
 from __future__ import annotations
