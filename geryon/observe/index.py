@@ -35,6 +35,7 @@ from geryon.observe.live import (
     running_attempts,
     snakemake_state,
 )
+from geryon.observe.parallel import start_plan_reader
 from geryon.observe.planned import PlannedConfigs, load_planned
 from geryon.observe.scan import Latest, RecordScan, paused_gc, scan_results
 from geryon.slurm.accounting import batch_job_ids, slurm_overrides
@@ -265,18 +266,20 @@ def build_index(
     strict: bool = False,
     by_packs: list[str] | None = None,
     with_live: bool = True,
+    parallel_min_bytes: int | None = None,
 ) -> StatusIndex:
     """Read the plan, every attempt record and (cheaply) the live state of a run.
 
     Never writes anything. ``strict`` turns a corrupt result line into a
-    :class:`ConfigError`; ``by_packs`` must name packs of the plan (O7).
+    :class:`ConfigError`; ``by_packs`` must name packs of the plan (O7). A large
+    run's plan is read in a forked child while the records are scanned here
+    (:mod:`geryon.observe.parallel`; ``parallel_min_bytes`` overrides its size
+    threshold); the result is the same either way.
     """
     layout = RunLayout.open(run_dir)
     packs = list(by_packs or [])
     with paused_gc():
-        planned = load_planned(layout, with_options=bool(packs))
-        _check_packs(layout, planned, packs)
-        scan = scan_results(layout.result_files(), strict=strict)
+        planned, scan = _read_inputs(layout, packs, strict, parallel_min_bytes)
     state = snakemake_state(layout) if with_live else SnakemakeState()
     running = running_attempts(layout, state) if with_live else {}
     slurm = slurm_overrides(layout, scan.latest)
@@ -294,6 +297,25 @@ def build_index(
         slurm_reasons=slurm,
         planned_with_records=with_records,
     )
+
+
+def _read_inputs(
+    layout: RunLayout, packs: list[str], strict: bool, min_bytes: int | None
+) -> tuple[PlannedConfigs, RecordScan]:
+    """The plan and the record scan; the plan is checked before the scan is used,
+    so a missing plan or unknown pack is reported exactly as when read serially."""
+    files = layout.result_files()
+    if not layout.configs_jsonl.is_file():
+        load_planned(layout)  # raises the "plan first" error before any scan
+    reader = start_plan_reader(
+        layout, files, with_options=bool(packs), min_bytes=min_bytes
+    )
+    try:
+        scan = scan_results(files, strict=strict)
+    finally:
+        planned = reader.result()
+    _check_packs(layout, planned, packs)
+    return planned, scan
 
 
 def _statuses(
