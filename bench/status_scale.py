@@ -129,7 +129,9 @@ def write_records(layout: RunLayout, ids: list[str], num_records: int) -> None:
 
 def time_command(argv: list[str]) -> tuple[float, float, int]:
     """Wall and CPU seconds of one CLI call (CPU time is less disturbed by a busy
-    machine; the target is about wall time on an otherwise idle one)."""
+    machine; the target is about wall time on an otherwise idle one). The CPU
+    figure is this process's only: a large run's plan is read in a forked child
+    (geryon.observe.parallel), whose time it does not include."""
     with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
         started, cpu = time.perf_counter(), time.process_time()
         code = main(argv)
