@@ -145,19 +145,24 @@ def announce_run(report: ExecutionReport) -> None:
     _print_profile_and_commands(report, payload)
 
 
+def run_target_options(func: Any) -> Any:
+    """``--run`` and ``--retry-file``: which run, and optionally which retry targets."""
+    func = click.option(
+        "--retry-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Run the targets of a retry file (resume forced on).",
+    )(func)
+    return click.option(
+        "--run",
+        "run_dir",
+        required=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Run root.",
+    )(func)
+
+
 @click.command("run-local")
-@click.option(
-    "--run",
-    "run_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Run root.",
-)
-@click.option(
-    "--retry-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Run the targets of a retry file (resume forced on).",
-)
+@run_target_options
 @_selection_options
 def run_local(run_dir: Path, **flags: Any) -> int:
     """Run a planned run on this machine through Snakemake.

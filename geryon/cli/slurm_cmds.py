@@ -22,7 +22,12 @@ from rich.table import Table
 
 from geryon import timefmt
 from geryon.cli.output import console, emit_json, format_option
-from geryon.cli.run_cmds import _selection_options, build_request, show_report
+from geryon.cli.run_cmds import (
+    _selection_options,
+    build_request,
+    run_target_options,
+    show_report,
+)
 from geryon.engine import ExecutionReport, ExecutionRequest, execute
 from geryon.engine.runner import prepare
 from geryon.engine.snakefile import rule_prefix
@@ -120,18 +125,7 @@ def slurm_cli_values(flags: dict[str, Any]) -> dict[str, Any]:
 
 
 @click.command("run-slurm")
-@click.option(
-    "--run",
-    "run_dir",
-    required=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Run root.",
-)
-@click.option(
-    "--retry-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Run the targets of a retry file (resume forced on).",
-)
+@run_target_options
 @_slurm_options
 @_selection_options
 def run_slurm(run_dir: Path, **flags: Any) -> int:
