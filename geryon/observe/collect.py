@@ -14,7 +14,7 @@ from typing import Any
 
 from geryon.errors import ConfigError
 from geryon.layout import RunLayout
-from geryon.observe.scan import scan_results
+from geryon.observe.parallel import scan_records
 from geryon.storage import write_json_atomic
 from geryon.timefmt import iso_seconds
 
@@ -32,7 +32,7 @@ def _layout(run_dir: str | Path) -> RunLayout:
 
 def build_summary(layout: RunLayout, *, strict: bool = False) -> dict[str, Any]:
     """The O11 summary object (not written)."""
-    scan = scan_results(layout.result_files(), strict=strict, count_batches=True)
+    scan = scan_records(layout.result_files(), strict=strict, count_batches=True)
     final: dict[str, int] = {}
     failed = []
     for config_id in scan.latest:

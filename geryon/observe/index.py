@@ -35,9 +35,9 @@ from geryon.observe.live import (
     running_attempts,
     snakemake_state,
 )
-from geryon.observe.parallel import start_plan_reader
+from geryon.observe.parallel import scan_records, start_plan_reader
 from geryon.observe.planned import PlannedConfigs, load_planned
-from geryon.observe.scan import Latest, RecordScan, paused_gc, scan_results
+from geryon.observe.scan import Latest, RecordScan, paused_gc
 from geryon.slurm.accounting import batch_job_ids, slurm_overrides
 from geryon.timefmt import iso_seconds
 
@@ -272,7 +272,7 @@ def build_index(
 
     Never writes anything. ``strict`` turns a corrupt result line into a
     :class:`ConfigError`; ``by_packs`` must name packs of the plan (O7). A large
-    run's plan is read in a forked child while the records are scanned here
+    run's plan and records are read by forked children on every core
     (:mod:`geryon.observe.parallel`; ``parallel_min_bytes`` overrides its size
     threshold); the result is the same either way.
     """
@@ -311,7 +311,7 @@ def _read_inputs(
         layout, files, with_options=bool(packs), min_bytes=min_bytes
     )
     try:
-        scan = scan_results(files, strict=strict)
+        scan = scan_records(files, strict=strict, min_bytes=min_bytes)
     finally:
         planned = reader.result()
     _check_packs(layout, planned, packs)

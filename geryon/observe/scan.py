@@ -321,8 +321,8 @@ class RecordScan:
         return self.attempt_id(candidate) >= self.attempt_id(current)
 
 
-class _Scanner:
-    """Feeds blocks of one file through the fast path and the fallback.
+class RecordScanner:
+    """Feeds parts of the result files through the fast path and the fallback.
 
     Fast path per line: find the top-level ``config_id`` (first occurrence) and
     ``start_time`` (last occurrence) keys and match short anchored patterns there.
@@ -332,35 +332,46 @@ class _Scanner:
     of these, whatever the place of the tear.
     """
 
-    def __init__(self, scan: RecordScan, *, strict: bool, count_batches: bool) -> None:
-        self.scan = scan
+    def __init__(self, files: list[Path], *, strict: bool, count_batches: bool) -> None:
+        self.scan = scan = RecordScan(files=list(files))
         self.strict = strict
         self.count_batches = count_batches
         # Raw rows, keyed by the config id's bytes (see LatestMap).
         self.latest: dict[bytes, Any] = scan.latest._rows
         self.seen_status: list[bytes] = []
+        self.absorbed_status: Counter[bytes] = Counter()
         self.by_batch: dict[tuple[bytes, bytes], int] = {}
         self.slow: list[tuple[dict[str, Any], int, int]] = []
 
-    def feed_file(self, file_index: int, path: Path) -> None:
+    def feed(self, ranges: list[ByteRange]) -> None:
+        """Scan the lines of these parts of the result files, in order."""
+        for file_index, start, end in ranges:
+            self.feed_file(file_index, start, end)
+
+    def feed_file(self, file_index: int, start: int, end: int | None) -> None:
+        """Scan the lines of one file from byte ``start`` (a line start) to
+        ``end`` (a line start; None: the end of the file as it is now)."""
+        path = self.scan.files[file_index]
         with path.open("rb") as handle:
-            if os.fstat(handle.fileno()).st_size == 0:
+            if os.fstat(handle.fileno()).st_size <= start:
                 return
             # A read-only mapping: no copy of a gigabyte of records, and the
             # file cannot be changed through it.
             data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         with data:
-            self._feed(file_index, path, data)
+            stop = len(data) if end is None else min(end, len(data))
+            self._feed(file_index, path, data, start, stop)
 
-    def _feed(self, file_index: int, path: Path, data: mmap.mmap) -> None:
+    def _feed(
+        self, file_index: int, path: Path, data: mmap.mmap, pos: int, size: int
+    ) -> None:
         find, rfind = data.find, data.rfind
         mid, tail = _MID.match, _TAIL.match
         latest, seen_status = self.latest, self.seen_status.append
         count_batches = self.count_batches
-        pos, size = 0, len(data)
         while pos < size:
             start = pos
-            eol = find(b"\n", start)
+            eol = find(b"\n", start, size)
             if eol < 0:
                 eol = size
             pos = eol + 1
@@ -437,10 +448,48 @@ class _Scanner:
         log.warning("%s:%d: skipped a line that is not a JSON object", path, number)
         self.scan.corrupt_lines += 1
 
+    def export(self) -> tuple[Any, ...]:
+        """What this scanner found, as plain values ``marshal`` can carry to the
+        process that :meth:`absorb` s them (see :mod:`geryon.observe.parallel`)."""
+        return (
+            self.latest,
+            dict(Counter(self.seen_status) + self.absorbed_status),
+            self.by_batch,
+            self.slow,
+            self.scan.corrupt_lines,
+        )
+
+    def absorb(self, exported: tuple[Any, ...]) -> None:
+        """Merge in what another scanner found in lines that come after all of
+        this scanner's lines: the result is that of one scanner reading both."""
+        rows, statuses, by_batch, slow, corrupt = exported
+        mine = self.latest
+        for key in mine.keys() & rows.keys():
+            theirs, current = rows[key], mine[key]
+            attempts = current[7] + theirs[7]
+            if not self._row_is_later(theirs, current):
+                rows[key] = theirs = current
+            theirs[7] = attempts
+        mine.update(rows)
+        self.absorbed_status.update(statuses)
+        for pair, count in by_batch.items():
+            self.by_batch[pair] = self.by_batch.get(pair, 0) + count
+        self.slow.extend(slow)
+        self.scan.corrupt_lines += corrupt
+
+    def _row_is_later(self, row: list[Any], current: list[Any]) -> bool:
+        """The ordering of :meth:`_feed` for a row read after ``current``."""
+        if row[0] != current[0]:
+            return bool(row[0] > current[0])
+        if row[1] != current[1]:
+            return bool(row[1] > current[1])
+        return self._tie(row[5], row[6], current)
+
     def finish(self) -> None:
         """Decode the fast-path aggregates and merge the slow-path records in."""
         scan = self.scan
-        for status, count in Counter(self.seen_status).items():
+        statuses = Counter(self.seen_status) + self.absorbed_status
+        for status, count in statuses.items():
             text = status.decode("utf-8")
             scan.attempts_by_status[text] = scan.attempts_by_status.get(text, 0) + count
         for (batch, status), count in self.by_batch.items():
@@ -516,6 +565,11 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
+# Part of a result file: its index in the scan's file list, the byte offset of a
+# line start, and the offset where the part ends (a line start; None: end of file).
+ByteRange = tuple[int, int, int | None]
+
+
 def scan_results(
     files: list[Path], *, strict: bool = False, count_batches: bool = False
 ) -> RecordScan:
@@ -523,11 +577,11 @@ def scan_results(
 
     Records never change: files are opened read-only. With ``strict`` the first
     line that is not a JSON object raises :class:`ConfigError` (exit 2).
+    :func:`geryon.observe.parallel.scan_records` gives the same result using
+    every core.
     """
-    scan = RecordScan(files=list(files))
-    scanner = _Scanner(scan, strict=strict, count_batches=count_batches)
+    scanner = RecordScanner(files, strict=strict, count_batches=count_batches)
     with paused_gc():
-        for index, path in enumerate(scan.files):
-            scanner.feed_file(index, path)
+        scanner.feed([(index, 0, None) for index in range(len(files))])
         scanner.finish()
-    return scan
+    return scanner.scan
