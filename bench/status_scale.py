@@ -2,9 +2,11 @@
 
 Generates, in a temporary directory, a plan of ``--configs`` configs and
 ``--records`` attempt records (canonical E34 lines of realistic size, about 1 KB,
-spread over several task files, with retries, failures and terminations), then
-times ``geryon status --format json`` and ``geryon report --format json`` through
-``geryon.cli.main`` in this process, with stdout sent to /dev/null.
+spread over several task files, with retries, failures and terminations, written
+through the wrapper's own record writer), then times ``geryon status --format
+json`` and ``geryon report --format json`` through ``geryon.cli.main`` in this
+process, with stdout sent to /dev/null: first as the wrapper leaves a run, then
+with the record index moved aside (the fallback that reads the JSON alone).
 
     uv run python bench/status_scale.py --configs 250000 --records 1000000
 
@@ -24,12 +26,14 @@ import time
 from pathlib import Path
 
 from geryon import canonical
+from geryon.attempt_index import RecordWriter, index_path
 from geryon.cli import main
 from geryon.layout import EXEC_SUBDIRS, RunLayout
 
 RUN_ID = "run_20260102T030405Z_bench"
 BATCH_SIZE = 16
 TASK_FILES = 8
+TARGET_SECONDS = 5.0
 STATUSES = ("success",) * 16 + ("failed", "failed", "terminated")
 
 
@@ -72,14 +76,16 @@ def write_plan(layout: RunLayout, num_configs: int) -> list[str]:
 
 
 def write_records(layout: RunLayout, ids: list[str], num_records: int) -> None:
-    handles = [
-        (layout.results_dir / f"task_local_{t}.jsonl").open("w", encoding="ascii")
+    """Attempt records written as the batch wrapper writes them (with their
+    index entries, geryon.attempt_index)."""
+    writers = [
+        RecordWriter(layout.results_dir / f"task_local_{t}.jsonl")
         for t in range(TASK_FILES)
     ]
     root = layout.root
     with contextlib.ExitStack() as stack:
-        for handle in handles:
-            stack.enter_context(handle)
+        for writer in writers:
+            stack.enter_context(writer)
         for number in range(num_records):
             index = number % len(ids)
             config_id = ids[index]
@@ -124,7 +130,7 @@ def write_records(layout: RunLayout, ids: list[str], num_records: int) -> None:
                 "stdout_path": f"{base}.stdout.log",
                 "tmux_session": None,
             }
-            handles[batch % TASK_FILES].write(canonical.dumps(record) + "\n")
+            writers[batch % TASK_FILES].append(record)
 
 
 def time_command(argv: list[str]) -> tuple[float, float, int]:
@@ -165,14 +171,35 @@ def run(num_configs: int, num_records: int, keep: bool, reuse: Path | None) -> N
 
 
 def time_both(layout: RunLayout) -> None:
+    """Time both commands as the wrapper leaves a run (records and their index),
+    then again with the index moved aside: records written by another tool,
+    or a run whose index was lost, are read from the JSON alone."""
+    index_dir = index_path(layout.results_dir / "x.jsonl").parent
+    aside = index_dir.with_name(index_dir.name + ".aside")
+    timings = {}
+    for label in ("with index", "records only"):
+        for command in ("status", "report"):
+            seconds, cpu, code = time_command(
+                [command, "--run", str(layout.root), "--format", "json"]
+            )
+            timings[(label, command)] = seconds
+            load = os.getloadavg()[0]
+            print(
+                f"{command} --format json ({label}): {seconds:.2f} s wall, "
+                f"{cpu:.2f} s CPU (exit {code}; load average {load:.1f} on "
+                f"{os.cpu_count()} CPUs)"
+            )
+        if label == "with index":
+            index_dir.rename(aside)
+    aside.rename(index_dir)
     for command in ("status", "report"):
-        seconds, cpu, code = time_command(
-            [command, "--run", str(layout.root), "--format", "json"]
-        )
-        load = os.getloadavg()[0]
+        indexed = timings[("with index", command)]
+        plain = timings[("records only", command)]
+        verdict = "PASS" if indexed <= TARGET_SECONDS else "FAIL"
         print(
-            f"{command} --format json: {seconds:.2f} s wall, {cpu:.2f} s CPU "
-            f"(exit {code}; load average {load:.1f} on {os.cpu_count()} CPUs)"
+            f"{command}: {indexed:.2f} s with the index, {plain:.2f} s from the "
+            f"records alone ({plain / indexed:.1f}x); target <= {TARGET_SECONDS:.0f} s "
+            f"-> {verdict}"
         )
 
 

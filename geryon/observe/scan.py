@@ -32,15 +32,30 @@ import logging
 import mmap
 import os
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import itemgetter
+from functools import partial
+from itertools import compress, count, repeat
+from operator import add, and_, eq, gt, itemgetter, le, ne, or_
 from pathlib import Path
 from typing import Any
 
+from geryon.attempt_index import (
+    BATCH,
+    CONFIG_ID,
+    END_US,
+    LENGTH,
+    MAGIC,
+    OFFSET,
+    STATUS,
+    STATUS_WORDS,
+    IndexView,
+    index_path,
+    read_index,
+)
 from geryon.errors import ConfigError
 from geryon.timefmt import iso_micro, parse_iso
 
@@ -62,7 +77,11 @@ _FIXED_TIME = re.compile(_TIME.decode("ascii"))
 _CONFIG_KEY = b'","config_id":"'
 _START_KEY = b',"start_time":"'
 _CLOSE_BRACE = ord("}")
+_NEWLINE = ord("\n")
 _NULL = b"null"
+_END = itemgetter(0)
+# Sorts before every end time: the kept row of an id not seen yet.
+_NO_END = (b"",)
 _DURATION = itemgetter(4)
 _STATUS = itemgetter(2)
 # Stands in for the row of a config without records (its status is None).
@@ -119,11 +138,13 @@ class Latest:
         return (self.end_time, self.start_time)
 
 
-_Row = list[Any]
+# (end, start, status, reason, duration, file index, offset): times, status and
+# reason as raw bytes, duration as its JSON text or a float (b"null": none).
+_Row = tuple[Any, ...]
 
 
-def _row_to_latest(row: _Row, words: dict[bytes, str]) -> Latest:
-    end, begin, status, reason, duration, file_index, offset, attempts = row
+def _row_to_latest(row: _Row, words: dict[bytes, str], attempts: int) -> Latest:
+    end, begin, status, reason, duration, file_index, offset = row
     return Latest(
         end.decode("ascii"),
         begin.decode("ascii"),
@@ -153,20 +174,21 @@ class LatestMap(Mapping[str, Latest]):
     without any object.
     """
 
-    def __init__(self, rows: dict[bytes, _Row | Latest] | None = None) -> None:
-        self._rows: dict[bytes, _Row | Latest] = rows if rows is not None else {}
+    def __init__(self) -> None:
+        self._rows: dict[bytes, _Row | Latest] = {}
+        # Records per id of a raw row (a Latest object counts its own).
+        self._attempts: dict[bytes, int] = {}
         self._words: dict[bytes, str] = {}
         # Whether some rows are Latest objects (bulk reads then check each row).
         self._aligned: tuple[list[bytes], list[Any]] | None = None
-        self._objects = rows is not None and any(
-            isinstance(row, Latest) for row in rows.values()
-        )
+        self._objects = False
 
     def _item(self, key: bytes) -> Latest | None:
         row = self._rows.get(key)
         if row is None or isinstance(row, Latest):
             return row
-        item = self._rows[key] = _row_to_latest(row, self._words)
+        attempts = self._attempts.get(key, 1)
+        item = self._rows[key] = _row_to_latest(row, self._words, attempts)
         self._objects, self._aligned = True, None
         return item
 
@@ -269,7 +291,7 @@ class LatestMap(Mapping[str, Latest]):
             objects = [row for row in found if isinstance(row, Latest)]
             rows = [row for row in found if not isinstance(row, Latest)]
         raw = [text for text in map(_DURATION, rows) if text is not None]
-        values = list(map(float, filter(_NULL.__ne__, raw)))
+        values = list(map(float, filter(partial(ne, _NULL), raw)))
         values.extend(
             row.duration_sec for row in objects if row.duration_sec is not None
         )
@@ -315,14 +337,24 @@ class RecordScan:
         return item.attempt_id
 
     def is_later(self, candidate: Latest, current: Latest) -> bool:
-        """The shared ordering; the attempt id breaks exact time ties."""
+        """The shared ordering; the attempt id breaks exact time ties (and the
+        place in the files, identical attempts)."""
         if candidate.time_key != current.time_key:
             return candidate.time_key > current.time_key
-        return self.attempt_id(candidate) >= self.attempt_id(current)
+        return (
+            self.attempt_id(candidate),
+            candidate.file_index,
+            candidate.offset,
+        ) >= (self.attempt_id(current), current.file_index, current.offset)
 
 
 class RecordScanner:
-    """Feeds parts of the result files through the fast path and the fallback.
+    """Feeds parts of the result files through the index, the fast path and the
+    fallback.
+
+    Index: the entries of :mod:`geryon.attempt_index` that the records confirm
+    are taken in bulk (``struct`` and C-level ``map`` passes, about 1 us per
+    record); the byte ranges no entry covers go through the fast path.
 
     Fast path per line: find the top-level ``config_id`` (first occurrence) and
     ``start_time`` (last occurrence) keys and match short anchored patterns there.
@@ -338,9 +370,13 @@ class RecordScanner:
         self.count_batches = count_batches
         # Raw rows, keyed by the config id's bytes (see LatestMap).
         self.latest: dict[bytes, Any] = scan.latest._rows
+        # The id and status of every fast-path record, counted at the end.
+        self.seen_ids: list[bytes] = []
         self.seen_status: list[bytes] = []
+        self.absorbed_attempts: dict[bytes, int] = {}
         self.absorbed_status: Counter[bytes] = Counter()
-        self.by_batch: dict[tuple[bytes, bytes], int] = {}
+        self.indexed_status: Counter[bytes] = Counter()
+        self.by_batch: Counter[tuple[Any, bytes]] = Counter()
         self.slow: list[tuple[dict[str, Any], int, int]] = []
 
     def feed(self, ranges: list[ByteRange]) -> None:
@@ -360,7 +396,79 @@ class RecordScanner:
             data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
         with data:
             stop = len(data) if end is None else min(end, len(data))
-            self._feed(file_index, path, data, start, stop)
+            for first, last in self._feed_indexed(file_index, data, start, stop):
+                self._feed(file_index, path, data, first, last)
+
+    def _feed_indexed(
+        self, file_index: int, data: mmap.mmap, start: int, stop: int
+    ) -> list[tuple[int, int]]:
+        """Take the index entries of the records in ``[start, stop)``; return
+        the byte ranges they leave for the line scanner."""
+        found = _confirmed_index(self.scan.files[file_index], data, start, stop)
+        if found is None:
+            return [(start, stop)]
+        view, offsets, record_ends = found
+        ids = view.words(CONFIG_ID, 40)
+        ends = view.integers(END_US, "q")
+        codes = view.column(STATUS, 1)
+        self.seen_ids.extend(ids)
+        for code, word in STATUS_WORDS.items():
+            self.indexed_status[word] += codes.count(code)
+        if self.count_batches:
+            batches = view.integers(BATCH, "q")
+            statuses = map(STATUS_WORDS.__getitem__, codes)
+            self.by_batch.update(zip(batches, statuses, strict=False))
+        self._keep_latest_indexed(file_index, view, ids, ends)
+        return _uncovered(start, stop, offsets, record_ends)
+
+    def _keep_latest_indexed(
+        self, file_index: int, view: IndexView, ids: list[bytes], ends: list[int]
+    ) -> None:
+        """Keep, per config id, the later of its kept row and these entries
+        (which come after every row kept so far, in this order).
+
+        Attempts of a config are nearly always recorded in time order, so the
+        last entry of each id is taken as its latest, and one comparison pass
+        finds the ids for which an earlier entry is later or equal in time: only
+        those go through the exact ordering one entry at a time. Rows are built
+        for the last entries only.
+        """
+        last = dict(zip(ids, count()))
+        odd: set[bytes] = set()
+        if len(last) != len(ids):
+            last_at = list(map(last.__getitem__, ids))
+            last_ends = list(map(ends.__getitem__, last_at))
+            # Usually no entry is later than its id's last one and only the last
+            # ones themselves have its end time: two cheap passes tell.
+            ties = sum(map(eq, ends, last_ends))
+            if ties != len(last) or any(map(gt, ends, last_ends)):
+                later = map(gt, ends, last_ends)
+                tied = map(and_, map(eq, ends, last_ends), map(ne, count(), last_at))
+                odd = {ids[i] for i in compress(count(), map(or_, later, tied))}
+            for key in odd:
+                del last[key]
+        rows = _rows(view.entries(list(last.values())), file_index)
+        self._keep_later(list(last), rows)
+        if odd:
+            positions = [i for i, key in enumerate(ids) if key in odd]
+            rows = _rows(view.entries(positions), file_index)
+            for position, row in zip(positions, rows, strict=True):
+                self._offer(ids[position], row)
+
+    def _keep_later(self, ids: list[bytes], rows: list[_Row]) -> None:
+        """Keep each row (one per id) that is later than the id's kept row."""
+        latest = self.latest
+        kept_ends = list(map(_END, map(latest.get, ids, repeat(_NO_END))))
+        ends = list(map(_END, rows))
+        later = map(gt, ends, kept_ends)
+        latest.update(compress(zip(ids, rows, strict=True), later))
+        for position in compress(count(), map(eq, ends, kept_ends)):
+            self._offer(ids[position], rows[position])
+
+    def _offer(self, key: bytes, row: _Row) -> None:
+        current = self.latest.get(key)
+        if current is None or self._row_is_later(row, current):
+            self.latest[key] = row
 
     def _feed(
         self, file_index: int, path: Path, data: mmap.mmap, pos: int, size: int
@@ -368,6 +476,7 @@ class RecordScanner:
         find, rfind = data.find, data.rfind
         mid, tail = _MID.match, _TAIL.match
         latest, seen_status = self.latest, self.seen_status.append
+        seen_id = self.seen_ids.append
         count_batches = self.count_batches
         while pos < size:
             start = pos
@@ -392,33 +501,37 @@ class RecordScanner:
             cid, dur, end = m2.groups()
             begin, status, reason = m3.groups()
             seen_status(status)
+            seen_id(cid)
             if count_batches:
                 self._count_batch(data, start, c, status)
             current = latest.get(cid)
-            if current is None:
-                latest[cid] = [end, begin, status, reason, dur, file_index, start, 1]
-                continue
-            current[7] += 1
-            if end > current[0] or (
-                end == current[0]
-                and (
-                    begin > current[1]
-                    or (begin == current[1] and self._tie(file_index, start, current))
-                )
-            ):
-                current[0:7] = [end, begin, status, reason, dur, file_index, start]
+            if current is None or end > current[0]:
+                latest[cid] = (end, begin, status, reason, dur, file_index, start)
+            elif end == current[0]:
+                self._offer(cid, (end, begin, status, reason, dur, file_index, start))
 
-    def _tie(self, file_index: int, offset: int, current: list[Any]) -> bool:
-        """Equal end and start times: the larger attempt id is the later attempt."""
-        mine = _ATTEMPT.search(self.scan.read_line(file_index, offset))
+    def _row_is_later(self, row: _Row, current: _Row) -> bool:
+        """The shared ordering (Q33, Q35) for a row read after ``current``."""
+        if row[0] != current[0]:
+            return bool(row[0] > current[0])
+        if row[1] != current[1]:
+            return bool(row[1] > current[1])
+        return self._tie(row, current)
+
+    def _tie(self, row: _Row, current: _Row) -> bool:
+        """Equal end and start times: the larger attempt id is the later attempt
+        (then the later place in the files, for one attempt recorded twice)."""
+        mine = _ATTEMPT.search(self.scan.read_line(row[5], row[6]))
         theirs = _ATTEMPT.search(self.scan.read_line(current[5], current[6]))
-        return (mine.group(1) if mine else b"") >= (theirs.group(1) if theirs else b"")
+        return (mine.group(1) if mine else b"", row[5], row[6]) >= (
+            theirs.group(1) if theirs else b"",
+            current[5],
+            current[6],
+        )
 
     def _count_batch(self, data: mmap.mmap, pos: int, c: int, status: bytes) -> None:
         match = _BATCH.search(data, pos, c + 1)
-        batch = match.group(1) if match else b"-1"
-        pair = (batch, status)
-        self.by_batch[pair] = self.by_batch.get(pair, 0) + 1
+        self.by_batch[(match.group(1) if match else b"-1", status)] += 1
 
     def _fallback(
         self, file_index: int, path: Path, data: mmap.mmap, offset: int, eol: int
@@ -436,6 +549,9 @@ class RecordScanner:
             return
         # Rare: count the lines before this one only now.
         self._corrupt(path, data[:offset].count(b"\n") + 1)
+        glued = _glued_record(raw)
+        if glued is not None:
+            self.slow.append((glued[1], file_index, offset + glued[0]))
 
     def _corrupt(self, path: Path, number: int) -> None:
         if self.strict:
@@ -448,13 +564,22 @@ class RecordScanner:
         log.warning("%s:%d: skipped a line that is not a JSON object", path, number)
         self.scan.corrupt_lines += 1
 
+    def _attempt_counts(self) -> dict[bytes, int]:
+        counts = Counter(self.seen_ids)
+        _add_counts(counts, self.absorbed_attempts)
+        return counts
+
+    def _status_counts(self) -> Counter[bytes]:
+        return Counter(self.seen_status) + self.absorbed_status + self.indexed_status
+
     def export(self) -> tuple[Any, ...]:
         """What this scanner found, as plain values ``marshal`` can carry to the
         process that :meth:`absorb` s them (see :mod:`geryon.observe.parallel`)."""
         return (
             self.latest,
-            dict(Counter(self.seen_status) + self.absorbed_status),
-            self.by_batch,
+            dict(self._attempt_counts()),
+            dict(self._status_counts()),
+            dict(self.by_batch),
             self.slow,
             self.scan.corrupt_lines,
         )
@@ -462,42 +587,144 @@ class RecordScanner:
     def absorb(self, exported: tuple[Any, ...]) -> None:
         """Merge in what another scanner found in lines that come after all of
         this scanner's lines: the result is that of one scanner reading both."""
-        rows, statuses, by_batch, slow, corrupt = exported
+        rows, attempts, statuses, by_batch, slow, corrupt = exported
         mine = self.latest
-        for key in mine.keys() & rows.keys():
-            theirs, current = rows[key], mine[key]
-            attempts = current[7] + theirs[7]
-            if not self._row_is_later(theirs, current):
-                rows[key] = theirs = current
-            theirs[7] = attempts
+        if not mine.keys().isdisjoint(rows):
+            for key in mine.keys() & rows.keys():
+                if not self._row_is_later(rows[key], mine[key]):
+                    rows[key] = mine[key]
         mine.update(rows)
+        _add_counts(self.absorbed_attempts, attempts)
         self.absorbed_status.update(statuses)
-        for pair, count in by_batch.items():
-            self.by_batch[pair] = self.by_batch.get(pair, 0) + count
+        self.by_batch.update(by_batch)
         self.slow.extend(slow)
         self.scan.corrupt_lines += corrupt
-
-    def _row_is_later(self, row: list[Any], current: list[Any]) -> bool:
-        """The ordering of :meth:`_feed` for a row read after ``current``."""
-        if row[0] != current[0]:
-            return bool(row[0] > current[0])
-        if row[1] != current[1]:
-            return bool(row[1] > current[1])
-        return self._tie(row[5], row[6], current)
 
     def finish(self) -> None:
         """Decode the fast-path aggregates and merge the slow-path records in."""
         scan = self.scan
-        statuses = Counter(self.seen_status) + self.absorbed_status
-        for status, count in statuses.items():
+        scan.latest._attempts = self._attempt_counts()
+        statuses = self._status_counts()
+        for status, number in statuses.items():
             text = status.decode("utf-8")
-            scan.attempts_by_status[text] = scan.attempts_by_status.get(text, 0) + count
-        for (batch, status), count in self.by_batch.items():
+            scan.attempts_by_status[text] = (
+                scan.attempts_by_status.get(text, 0) + number
+            )
+        for (batch, status), number in self.by_batch.items():
             counts = scan.by_batch.setdefault(int(batch), {})
             text = status.decode("utf-8")
-            counts[text] = counts.get(text, 0) + count
+            counts[text] = counts.get(text, 0) + number
         for record, file_index, offset in self.slow:
             _add_slow(scan, record, file_index, offset, self.count_batches)
+
+
+def _glued_record(raw: bytes) -> tuple[int, dict[str, Any]] | None:
+    """A whole record appended right after a torn one (a crash cut the writer
+    before its newline): its position in ``raw`` and its value.
+
+    Inside a JSON string every quote is escaped, so an object can only start at
+    an unescaped ``{"``; the first such place from which the rest of the line
+    parses as a record with a config id is the glued record.
+    """
+    position = raw.find(b'{"', 1)
+    while position > 0:
+        try:
+            value = json.loads(raw[position:])
+        except ValueError:
+            value = None
+        if isinstance(value, dict) and "config_id" in value:
+            return position, value
+        position = raw.find(b'{"', position + 1)
+    return None
+
+
+def _add_counts(counts: dict[bytes, int], more: dict[bytes, int]) -> None:
+    """Add ``more`` into ``counts`` (at C speed when no key is in both)."""
+    if counts.keys().isdisjoint(more):
+        counts.update(more)
+        return
+    for key, number in more.items():
+        counts[key] = counts.get(key, 0) + number
+
+
+def _confirmed_index(
+    path: Path, data: mmap.mmap, start: int, stop: int
+) -> tuple[IndexView, list[int], list[int]] | None:
+    """The index entries of the records in ``[start, stop)`` with the offsets
+    where their records start and end, or None when the index is missing or does not fit the records
+    (see :mod:`geryon.attempt_index`)."""
+    view = read_index(index_path(path))
+    if view is None:
+        return None
+    offsets = view.integers(OFFSET, "Q")
+    lengths = view.integers(LENGTH, "I")
+    ends = list(map(add, offsets, lengths))
+    # Usually each record starts where the one before ends (no gap, no overlap).
+    if ends[-1] > len(data) or (
+        ends[:-1] != offsets[1:] and not all(map(le, ends[:-1], offsets[1:]))
+    ):
+        log.debug("%s: index does not fit the records; reading them all", path)
+        return None
+    first = bisect_left(offsets, start)
+    last = bisect_right(ends, stop)
+    if last <= first:
+        return None
+    if not (
+        _confirms(data, view.entry(first)) and _confirms(data, view.entry(last - 1))
+    ):
+        log.debug("%s: index does not match the records; reading them all", path)
+        return None
+    if first == 0 and last == len(view):
+        return view, offsets, ends
+    return view.part(first, last), offsets[first:last], ends[first:last]
+
+
+def _rows(entries: list[tuple[Any, ...]], file_index: int) -> list[_Row]:
+    """Scanner rows (see ``_Row``) of unpacked index entries."""
+    if not entries:
+        return []
+    columns = list(zip(*entries, strict=True))
+    offsets, durations, codes = columns[1], columns[4], columns[6]
+    ends, begins, raw_reasons = columns[8], columns[9], columns[11]
+    return list(
+        zip(
+            ends,
+            begins,
+            map(STATUS_WORDS.__getitem__, codes),
+            [word or None for word in map(bytes.rstrip, raw_reasons, repeat(b"\0"))],
+            [_NULL if value != value else value for value in durations],
+            repeat(file_index),
+            offsets,
+            strict=False,
+        )
+    )
+
+
+def _confirms(data: mmap.mmap, item: tuple[Any, ...]) -> bool:
+    """Whether the record at the entry's place is a whole line with its ids."""
+    offset, length, config_id, attempt_id = item[1], item[2], item[7], item[10]
+    line = data[offset : offset + length]
+    return (
+        item[0] == MAGIC
+        and (offset == 0 or data[offset - 1] == _NEWLINE)
+        and line.endswith(b"}\n")
+        and b'"config_id":"' + config_id + b'"' in line
+        and b'"attempt_id":"' + attempt_id.rstrip(b"\0") + b'"' in line
+    )
+
+
+def _uncovered(
+    start: int, stop: int, offsets: list[int], ends: list[int]
+) -> list[tuple[int, int]]:
+    """The parts of ``[start, stop)`` outside the records at ``[offsets[i],
+    ends[i])`` (in order, not overlapping)."""
+    gaps = [(start, offsets[0])]
+    if ends[:-1] != offsets[1:]:
+        # Only where one record does not end where the next begins (rare).
+        breaks = compress(count(), map(ne, ends[:-1], offsets[1:]))
+        gaps.extend((ends[index], offsets[index + 1]) for index in breaks)
+    gaps.append((ends[-1], stop))
+    return [(first, last) for first, last in gaps if last > first]
 
 
 def _add_slow(

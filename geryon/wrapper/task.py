@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from geryon.attempt_index import append_record
 from geryon.errors import ConfigError, GeryonError
 from geryon.layout import RunLayout
 from geryon.planfiles import load_batch_configs, load_batches
-from geryon.storage import append_jsonl
 from geryon.wrapper.cores import CoreClaims, core_pool
 from geryon.wrapper.events import EventLog
 from geryon.wrapper.executors import ExecContext, Unit, make_executor
@@ -428,7 +428,7 @@ class Task:
             attempt_index=self.history.count(config_id),
             parent_attempt_id=parent.get("attempt_id") if parent else None,
         )
-        append_jsonl(self.result_path, record)
+        append_record(self.result_path, record)
         self.history.add(record)
         return record
 

@@ -112,8 +112,9 @@ def test_torn_last_line_warns_and_counts(run4, cli_json, caplog) -> None:
     assert path.read_bytes() == before
 
 
-def test_torn_line_followed_by_a_record_is_corrupt(run4, cli_json) -> None:
-    """A crash mid-write, then another append: the joined line is one corrupt line."""
+def test_torn_line_followed_by_a_record_keeps_the_record(run4, cli_json) -> None:
+    """A crash mid-write, then another append: the torn part is one corrupt line,
+    and the whole record glued to it still counts (nothing a user ran is lost)."""
     path = _results(run4)
     torn = canonical.dumps(_record(7) | {"config_id": run4.ids()[2]}).encode()
     for cut in (1, 30, len(torn) - 40, len(torn) - 1):
@@ -122,7 +123,9 @@ def test_torn_line_followed_by_a_record_is_corrupt(run4, cli_json) -> None:
         append_jsonl(path, _record(8) | {"config_id": run4.ids()[3]})
     _, data = cli_json("status", "--run", str(run4.root))
     assert data["corrupt_result_lines"] == 4
-    assert data["configs"]["latest_by_status"] == {"missing": 2, "success": 2}
+    assert data["attempts"]["total"] == 6
+    assert data["configs"]["latest_by_status"] == {"missing": 1, "success": 3}
+    assert data["configs"]["missing_config_ids"] == [run4.ids()[2]]
 
 
 @pytest.mark.parametrize("command", ["status", "report", "collect"])
