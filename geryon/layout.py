@@ -14,7 +14,8 @@
     workdirs/task_<J>_<T>/batch_<B>/line_<L>_<c8>_<a8>/
     results/task_<J>_<T>.jsonl   attempt records (append-only)
     retries/retry_<stamp>.json   rerun targets
-    state/                       run-wide coordination: core locks, fail-fast counters
+    state/                       run-wide coordination: core locks, fail-fast counters,
+                                 record_index/ (fixed-width entries of the records)
 ```
 """
 
