@@ -27,22 +27,26 @@ import re
 import struct
 from datetime import UTC, datetime, timedelta
 from itertools import repeat
-from operator import itemgetter, mul
+from operator import add, itemgetter, mul
 from pathlib import Path
 from typing import Any
 
 from geryon import canonical
 from geryon.timefmt import parse_iso
 
-MAGIC = b"G2"
-# magic, record offset, record length (with its newline), batch index,
-# duration (NaN: null), end time in microseconds since the epoch, status code,
-# config id, end time, start time, attempt id, status reason (empty: null).
-ENTRY = struct.Struct("<2sQIqdqB40s27s27s32s16s")
+MAGIC = b"G3"
+# magic, record length (with its newline), batch index, end time in microseconds
+# since the epoch, config id, attempt id, then the fields a reader keeps for a
+# config's latest attempt, in the order it keeps them (ROW): end time, start
+# time, status code, status reason (NUL-padded; empty: null), duration (NaN:
+# null), record offset.
+ENTRY = struct.Struct("<2sIqq40s32s27s27sB16sdQ")
+# Byte offset of each field in an entry (see IndexView).
+LENGTH, BATCH, END_US, CONFIG_ID, ATTEMPT_ID = 2, 6, 14, 22, 62
+ROW_START, STATUS, OFFSET = 94, 148, 173
+ROW = struct.Struct(f"<{ROW_START}x27s27sB16sdQ")
 STATUS_CODES = {"success": 1, "failed": 2, "terminated": 3}
 STATUS_WORDS = {code: word.encode("ascii") for word, code in STATUS_CODES.items()}
-# Byte offset of each field in an entry (see IndexView.column).
-OFFSET, LENGTH, BATCH, END_US, STATUS, CONFIG_ID = 2, 10, 14, 30, 38, 39
 INDEX_DIR = "record_index"
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -89,17 +93,17 @@ def entry(record: dict[str, Any], offset: int, length: int) -> bytes | None:
         return None
     return ENTRY.pack(
         MAGIC,
-        offset,
         length,
         batch,
-        seconds,
         end_us,
-        STATUS_CODES[status],
         str(config_id).encode("ascii"),
+        str(attempt_id).encode("ascii"),
         end.encode("ascii"),
         begin.encode("ascii"),
-        str(attempt_id).encode("ascii"),
+        STATUS_CODES[status],
         b"" if reason is None else reason.encode("ascii"),
+        seconds,
+        offset,
     )
 
 
@@ -234,10 +238,12 @@ class IndexView:
     def entry(self, position: int) -> tuple[Any, ...]:
         return ENTRY.unpack_from(self.data, position * ENTRY.size)
 
-    def entries(self, positions: list[int]) -> list[tuple[Any, ...]]:
-        """The unpacked entries at these positions."""
+    def rows(self, positions: list[int], file_index: int) -> list[tuple[Any, ...]]:
+        """The ROW fields of the entries at these positions, each followed by
+        ``file_index``: one C-level unpack and one concatenation per entry."""
         starts = map(mul, positions, repeat(ENTRY.size))
-        return list(map(ENTRY.unpack_from, repeat(self.data), starts))
+        fields = map(ROW.unpack_from, repeat(self.data), starts)
+        return list(map(add, fields, repeat((file_index,))))
 
     def part(self, first: int, last: int) -> IndexView:
         return IndexView(self.data[first * ENTRY.size : last * ENTRY.size])

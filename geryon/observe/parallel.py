@@ -9,7 +9,9 @@ machines have two. For a large run (plan and records together at least
   :func:`geryon.observe.planned.load_planned` and sends the result back through a
   pipe as one ``marshal`` blob (indices as packed machine integers);
 * :func:`scan_records` cuts the result files into as many byte ranges of equal size
-  as there are usable cores (cut at line starts), scans the first range here and
+  as there are usable cores (cut at line starts; only when the records without a
+  record index are that large: indexed records are read faster than their rows
+  would move between processes), scans the first range here and
   the others in forked children, each of which sends back its
   :meth:`~geryon.observe.scan.RecordScanner.export` as a ``marshal`` blob; the
   parent merges them in file order, so the result is exactly the serial scan's.
@@ -32,6 +34,7 @@ from array import array
 from collections.abc import Callable
 from pathlib import Path
 
+from geryon.attempt_index import index_path
 from geryon.layout import RunLayout
 from geryon.observe.planned import PlannedConfigs, load_planned
 from geryon.observe.scan import ByteRange, RecordScan, RecordScanner, paused_gc
@@ -159,7 +162,10 @@ def scan_records(
     sizes = [_size(path) for path in files]
     count = usable_cores() if workers is None else workers
     count = min(count, MAX_SCANNERS)
-    if count < 2 or not _worth_forking(files, min_bytes):
+    # Indexed records are read so fast that moving their rows between
+    # processes would cost more than it saves: only the JSON read alone counts.
+    unindexed = [path for path in files if not index_path(path).is_file()]
+    if count < 2 or not _worth_forking(unindexed, min_bytes):
         count = 1
     first, *rest = split_ranges(files, sizes, count)
     parts = [first, *[part for part in rest if part]]

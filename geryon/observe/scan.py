@@ -138,31 +138,47 @@ class Latest:
         return (self.end_time, self.start_time)
 
 
-# (end, start, status, reason, duration, file index, offset): times, status and
-# reason as raw bytes, duration as its JSON text or a float (b"null": none).
+# (end, start, status, reason, duration, offset, file index): times as raw
+# bytes; status as raw bytes or an index status code; reason as raw bytes
+# (NUL-padded from the index; empty: none) or None; duration as its JSON text
+# or a float (b"null" or NaN: none).
 _Row = tuple[Any, ...]
 
 
 def _row_to_latest(row: _Row, words: dict[bytes, str], attempts: int) -> Latest:
-    end, begin, status, reason, duration, file_index, offset = row
+    end, begin, status, reason, duration, offset, file_index = row
     return Latest(
         end.decode("ascii"),
         begin.decode("ascii"),
         None,
         _word(words, status),
-        None if reason is None else _word(words, reason),
-        None if duration == b"null" else float(duration),
+        _reason(words, reason),
+        _duration(duration),
         file_index,
         offset,
         attempts,
     )
 
 
-def _word(words: dict[bytes, str], raw: bytes) -> str:
+def _word(words: dict[Any, str], raw: bytes | int) -> str:
+    """The text of a raw status or reason (bytes, or an index status code)."""
     text = words.get(raw)
     if text is None:
-        text = words[raw] = raw.decode("utf-8")
+        if isinstance(raw, int):
+            text = STATUS_WORDS[raw].decode("ascii")
+        else:
+            text = raw.rstrip(b"\0").decode("utf-8")
+        words[raw] = text
     return text
+
+
+def _reason(words: dict[Any, str], raw: bytes | None) -> str | None:
+    return None if raw is None else _word(words, raw) or None
+
+
+def _duration(raw: bytes | float) -> float | None:
+    value = None if raw == _NULL else float(raw)
+    return None if value is None or value != value else value
 
 
 class LatestMap(Mapping[str, Latest]):
@@ -228,14 +244,14 @@ class LatestMap(Mapping[str, Latest]):
         row = self._rows.get(config_id.encode("utf-8"))
         if row is None or isinstance(row, Latest):
             return None if row is None else row.duration_sec
-        return None if row[4] == b"null" else float(row[4])
+        return _duration(row[4])
 
     def reason_of(self, config_id: str) -> str | None:
         """The latest ``status_reason`` (None without one or without a record)."""
         row = self._rows.get(config_id.encode("utf-8"))
         if row is None or isinstance(row, Latest):
             return None if row is None else row.reason
-        return None if row[3] is None else _word(self._words, row[3])
+        return _reason(self._words, row[3])
 
     def time_key_of(self, config_id: str) -> tuple[str, str] | None:
         """``Latest.time_key`` of the config, without building the object."""
@@ -291,7 +307,9 @@ class LatestMap(Mapping[str, Latest]):
             objects = [row for row in found if isinstance(row, Latest)]
             rows = [row for row in found if not isinstance(row, Latest)]
         raw = [text for text in map(_DURATION, rows) if text is not None]
-        values = list(map(float, filter(partial(ne, _NULL), raw)))
+        numbers = list(map(float, filter(partial(ne, _NULL), raw)))
+        # NaN (an index entry's null) is the one value not equal to itself.
+        values = list(compress(numbers, map(eq, numbers, numbers)))
         values.extend(
             row.duration_sec for row in objects if row.duration_sec is not None
         )
@@ -447,11 +465,11 @@ class RecordScanner:
                 odd = {ids[i] for i in compress(count(), map(or_, later, tied))}
             for key in odd:
                 del last[key]
-        rows = _rows(view.entries(list(last.values())), file_index)
+        rows = view.rows(list(last.values()), file_index)
         self._keep_later(list(last), rows)
         if odd:
             positions = [i for i, key in enumerate(ids) if key in odd]
-            rows = _rows(view.entries(positions), file_index)
+            rows = view.rows(positions, file_index)
             for position, row in zip(positions, rows, strict=True):
                 self._offer(ids[position], row)
 
@@ -506,9 +524,9 @@ class RecordScanner:
                 self._count_batch(data, start, c, status)
             current = latest.get(cid)
             if current is None or end > current[0]:
-                latest[cid] = (end, begin, status, reason, dur, file_index, start)
+                latest[cid] = (end, begin, status, reason, dur, start, file_index)
             elif end == current[0]:
-                self._offer(cid, (end, begin, status, reason, dur, file_index, start))
+                self._offer(cid, (end, begin, status, reason, dur, start, file_index))
 
     def _row_is_later(self, row: _Row, current: _Row) -> bool:
         """The shared ordering (Q33, Q35) for a row read after ``current``."""
@@ -521,12 +539,12 @@ class RecordScanner:
     def _tie(self, row: _Row, current: _Row) -> bool:
         """Equal end and start times: the larger attempt id is the later attempt
         (then the later place in the files, for one attempt recorded twice)."""
-        mine = _ATTEMPT.search(self.scan.read_line(row[5], row[6]))
-        theirs = _ATTEMPT.search(self.scan.read_line(current[5], current[6]))
-        return (mine.group(1) if mine else b"", row[5], row[6]) >= (
+        mine = _ATTEMPT.search(self.scan.read_line(row[6], row[5]))
+        theirs = _ATTEMPT.search(self.scan.read_line(current[6], current[5]))
+        return (mine.group(1) if mine else b"", row[6], row[5]) >= (
             theirs.group(1) if theirs else b"",
-            current[5],
             current[6],
+            current[5],
         )
 
     def _count_batch(self, data: mmap.mmap, pos: int, c: int, status: bytes) -> None:
@@ -679,30 +697,9 @@ def _confirmed_index(
     return view.part(first, last), offsets[first:last], ends[first:last]
 
 
-def _rows(entries: list[tuple[Any, ...]], file_index: int) -> list[_Row]:
-    """Scanner rows (see ``_Row``) of unpacked index entries."""
-    if not entries:
-        return []
-    columns = list(zip(*entries, strict=True))
-    offsets, durations, codes = columns[1], columns[4], columns[6]
-    ends, begins, raw_reasons = columns[8], columns[9], columns[11]
-    return list(
-        zip(
-            ends,
-            begins,
-            map(STATUS_WORDS.__getitem__, codes),
-            [word or None for word in map(bytes.rstrip, raw_reasons, repeat(b"\0"))],
-            [_NULL if value != value else value for value in durations],
-            repeat(file_index),
-            offsets,
-            strict=False,
-        )
-    )
-
-
 def _confirms(data: mmap.mmap, item: tuple[Any, ...]) -> bool:
     """Whether the record at the entry's place is a whole line with its ids."""
-    offset, length, config_id, attempt_id = item[1], item[2], item[7], item[10]
+    length, config_id, attempt_id, offset = item[1], item[4], item[5], item[11]
     line = data[offset : offset + length]
     return (
         item[0] == MAGIC

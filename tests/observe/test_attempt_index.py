@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from geryon import canonical
 from geryon.attempt_index import (
     ENTRY,
+    LENGTH,
+    OFFSET,
     RecordWriter,
     append_record,
     entry,
@@ -249,9 +251,9 @@ def test_writer_offsets_stay_exact_when_others_append(tmp_path: Path) -> None:
     view = read_index(index_path(path))
     assert view is not None and len(view) == 6
     data = path.read_bytes()
-    for position in range(6):
-        item = view.entry(position)
-        line = data[item[1] : item[1] + item[2]]
+    offsets, lengths = view.integers(OFFSET, "Q"), view.integers(LENGTH, "I")
+    for offset, length in zip(offsets, lengths, strict=True):
+        line = data[offset : offset + length]
         assert line.endswith(b"\n") and json.loads(line)["config_id"] == IDS[0]
     scan = scan_results([path])
     assert scan.latest[IDS[1]].attempts == 6
