@@ -8,6 +8,8 @@ shown, so these stay cheap on huge runs.
 from __future__ import annotations
 
 import heapq
+import itertools
+import operator
 import shlex
 import statistics
 from pathlib import Path
@@ -55,37 +57,32 @@ def durations_json(index: StatusIndex) -> dict[str, Any]:
 
 
 def slowest(index: StatusIndex, count: int) -> list[dict[str, Any]]:
-    """The ``count`` planned configs whose latest attempt took longest."""
-    duration_of = index.scan.latest.duration_of
-    timed = (
-        (seconds, config_id)
-        for config_id, seconds in zip(
-            index.planned.config_ids,
-            map(duration_of, index.planned.config_ids),
-            strict=True,
-        )
-        if seconds is not None
-    )
+    """The ``count`` planned configs whose latest attempt took longest (ties: the
+    larger config id first)."""
+    seconds = index.scan.latest.duration_column(index.planned.id_bytes())
+    timed = zip(seconds, index.planned.config_ids, strict=True)
+    # NaN (no duration) is the one value not equal to itself.
+    known = itertools.compress(timed, map(operator.eq, seconds, seconds))
     return [
         {
             "config_id": config_id,
-            "duration_sec": seconds,
+            "duration_sec": value,
             "status": index.status_of(config_id),
         }
-        for seconds, config_id in heapq.nlargest(count, timed)
+        for value, config_id in heapq.nlargest(count, known)
     ]
 
 
-def failed_ids_recent_first(index: StatusIndex) -> list[str]:
-    """Failed and terminated configs, the most recently ended first."""
+def recent_failures(index: StatusIndex, count: int) -> tuple[int, list[str]]:
+    """How many configs are failed or terminated, and the ``count`` of them
+    that ended most recently, latest first; equal end and start times keep plan
+    order, and a config Slurm killed without any record comes last."""
     ids = [cid for word in FAILED_WORDS for cid in index.ids_with_status(word)]
-    time_key_of = index.scan.latest.time_key_of
-
-    def ended(config_id: str) -> tuple[str, str]:
-        # A config Slurm killed may have no record at all: it sorts last.
-        return time_key_of(config_id) or ("", "")
-
-    return sorted(ids, key=ended, reverse=True)
+    keys = index.scan.latest.time_keys_of([cid.encode("utf-8") for cid in ids])
+    # (time key, -place, id): the largest is the latest, the earliest place first.
+    ranked = zip(keys, map(operator.neg, range(len(ids))), ids, strict=True)
+    chosen = heapq.nlargest(count, ranked)
+    return len(ids), [config_id for _key, _place, config_id in chosen]
 
 
 def slurm_logs(index: StatusIndex) -> dict[str, str]:

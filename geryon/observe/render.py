@@ -15,9 +15,9 @@ from rich.table import Table
 from rich.text import Text
 
 from geryon.observe.details import (
-    failed_ids_recent_first,
     failure_details,
     next_command,
+    recent_failures,
     slowest,
 )
 from geryon.observe.index import StatusIndex
@@ -101,16 +101,16 @@ def _slowest_table(index: StatusIndex) -> list[RenderableType]:
 
 
 def _failures_table(index: StatusIndex) -> list[RenderableType]:
-    failed = failed_ids_recent_first(index)
+    total, failed = recent_failures(index, SHOWN)
     if not failed:
         return []
     table = Table(
-        title=f"Most recent failures ({min(SHOWN, len(failed))} of {len(failed)})",
+        title=f"Most recent failures ({len(failed)} of {total})",
         title_justify="left",
     )
     for column in ("config", "status", "stderr log", "last line"):
         table.add_column(column, overflow="fold")
-    for item in failure_details(index, failed[:SHOWN], tail_lines=1):
+    for item in failure_details(index, failed, tail_lines=1):
         status = item["status"]
         if item["status_reason"]:
             status = f"{status} ({item['status_reason']})"

@@ -17,8 +17,8 @@ from typing import Any
 from geryon.observe.details import (
     duration_stats,
     durations_json,
-    failed_ids_recent_first,
     failure_details,
+    recent_failures,
 )
 from geryon.observe.index import StatusIndex
 
@@ -31,8 +31,7 @@ _BACKTICKS = re.compile("`+")
 def report_payload(index: StatusIndex) -> dict[str, Any]:
     summary = index.to_json()
     grouped = summary.pop("grouped_by_packs")
-    failed = failed_ids_recent_first(index)
-    shown = failed[:FAILURES_SHOWN]
+    total, shown = recent_failures(index, FAILURES_SHOWN)
     return {
         "run_id": summary["run_id"],
         "run_root": summary["run_root"],
@@ -41,8 +40,8 @@ def report_payload(index: StatusIndex) -> dict[str, Any]:
         "grouped_by_packs": grouped,
         "durations": durations_json(index),
         "failures": {
-            "total": len(failed),
-            "more": len(failed) - len(shown),
+            "total": total,
+            "more": total - len(shown),
             "items": failure_details(index, shown, tail_lines=STDERR_TAIL_LINES),
         },
     }

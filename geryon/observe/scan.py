@@ -34,7 +34,7 @@ import os
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -86,6 +86,10 @@ _DURATION = itemgetter(4)
 _STATUS = itemgetter(2)
 # Stands in for the row of a config without records (its status is None).
 _NO_ROW = (None, None, None, None, None)
+# The row of a config without records where its times are asked for.
+_NO_TIMES = (b"", b"", None, None, None)
+_TIMES: Callable[[Any], tuple[bytes, bytes]] = itemgetter(0, 1)
+_NAN = float("nan")
 
 
 def sortable_time(value: Any) -> str:
@@ -174,6 +178,14 @@ def _word(words: dict[Any, str], raw: bytes | int) -> str:
 
 def _reason(words: dict[Any, str], raw: bytes | None) -> str | None:
     return None if raw is None else _word(words, raw) or None
+
+
+def _row_duration(row: Any) -> float:
+    """The duration of a raw row or a Latest object; NaN without one."""
+    value = row.duration_sec if isinstance(row, Latest) else row[4]
+    if value is None or value == _NULL:
+        return _NAN
+    return float(value)
 
 
 def _duration(raw: bytes | float) -> float | None:
@@ -297,6 +309,30 @@ class LatestMap(Mapping[str, Latest]):
         rows = list(map(self._rows.get, keys, repeat(_NO_ROW)))
         self._aligned = (keys, rows)
         return rows
+
+    def duration_column(self, keys: list[bytes]) -> list[float]:
+        """The latest ``duration_sec`` of each id, aligned with ``keys``: NaN for
+        an id without a record or without a duration."""
+        rows = self._aligned_rows(keys)
+        if self._objects:
+            return [_row_duration(row) for row in rows]
+        return [
+            _NAN if raw is None or raw == _NULL else float(raw)
+            for raw in map(_DURATION, rows)
+        ]
+
+    def time_keys_of(self, keys: list[bytes]) -> list[tuple[bytes, bytes]]:
+        """``Latest.time_key`` of each id as bytes (ordered as the text is),
+        aligned with ``keys``; ``(b"", b"")``, which sorts first, without a record."""
+        rows = map(self._rows.get, keys, repeat(_NO_TIMES))
+        if not self._objects:
+            return list(map(_TIMES, rows))
+        return [
+            (row.end_time.encode("utf-8"), row.start_time.encode("utf-8"))
+            if isinstance(row, Latest)
+            else _TIMES(row)
+            for row in rows
+        ]
 
     def durations_of(self, keys: list[bytes]) -> list[float]:
         """The latest ``duration_sec`` of each id that has one (in no set order)."""

@@ -118,6 +118,17 @@ def test_bulk_lookups_agree_with_single_lookups(run4) -> None:
     assert scan.latest.statuses_of(keys) == [scan.latest.status_of(i) for i in ids]
     assert scan.latest.statuses_of(keys) == ["success", "terminated", "failed", None]
     durations = [scan.latest.duration_of(i) for i in ids]
+    # Aligned columns, from raw rows and again once rows became objects.
+    expected_keys = [
+        tuple(t.encode() for t in scan.latest.time_key_of(i) or ("", "")) for i in ids
+    ]
+    for _ in range(2):
+        column = scan.latest.duration_column(keys)
+        assert [None if d != d else d for d in column] == durations
+        assert durations[0] is not None and durations[2] is None
+        assert scan.latest.time_keys_of(keys) == expected_keys
+        assert expected_keys[3] == (b"", b"")
+        scan.latest[ids[0]]  # the first row becomes a Latest object
     assert sorted(scan.latest.durations_of(keys)) == sorted(
         d for d in durations if d is not None
     )

@@ -226,3 +226,47 @@ def test_failure_details_name_the_slurm_job_log(run4, cli_json) -> None:
     job_log.write_text("slurmstepd: error: *** JOB 4711 CANCELLED ***\n")
     _, payload = cli_json("report", "--run", str(run4.root))
     assert payload["failures"]["items"][0]["slurm_log"] == str(job_log)
+
+
+def test_report_lists_failures_latest_first_and_caps_them(
+    tmp_path: Path, cli_json, monkeypatch
+) -> None:
+    # Six failures, two of which end at the same moment (plan order breaks the
+    # tie); only five are listed.
+    run = make_run(tmp_path, options=[{"p": str(n)} for n in range(8)])
+    ends = ["03:04:09", "03:04:30", "03:04:30", "03:04:01", "03:04:20", "03:04:05"]
+    records = [
+        record(run, n, status="failed", end=f"2026-01-02T{end}.000000Z", duration=n)
+        for n, end in enumerate(ends)
+    ]
+    records.append(record(run, 7, duration=1.5))
+    write_records(run, records)
+    monkeypatch.setattr(report_module, "FAILURES_SHOWN", 5)
+    code, data = cli_json("report", "--run", str(run.root))
+    assert code == 0
+    failures = data["failures"]
+    ids = run.ids()
+    assert [item["config_id"] for item in failures["items"]] == [
+        ids[1],
+        ids[2],
+        ids[4],
+        ids[0],
+        ids[5],
+    ]
+    assert (failures["total"], failures["more"]) == (6, 1)
+
+
+def test_status_table_lists_the_slowest_configs_longest_first(
+    tmp_path: Path, capsys, monkeypatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", "250")
+    run = make_run(tmp_path, options=[{"p": str(n)} for n in range(4)])
+    durations = [3.25, 71.5, 12.75, None]
+    records = [record(run, n, duration=d) for n, d in enumerate(durations)]
+    write_records(run, records)
+    assert main(["status", "--run", str(run.root)]) == 0
+    text = capsys.readouterr().out
+    section = text[text.index("Slowest configs") :]
+    shown = [seconds for seconds in ("71.5", "12.8", "3.2") if seconds in section]
+    assert shown == ["71.5", "12.8", "3.2"]
+    assert [section.index(s) for s in shown] == sorted(section.index(s) for s in shown)
