@@ -77,8 +77,10 @@ def status_cmd(
         index = build_index(
             run_dir, strict=strict_jsonl, by_packs=parse_by_pack(by_pack)
         )
-        data = index.to_json()
-        _print(output_format, data, lambda: render.status_view(index, data))
+        if output_format == "json":
+            emit_pretty_json(index.to_json())
+        else:
+            render.show(console(), render.status_view(index))
     return 0
 
 

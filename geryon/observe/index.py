@@ -154,18 +154,33 @@ class StatusIndex:
             },
         }
 
-    def _configs_json(self) -> dict[str, Any]:
+    def config_counts(self, terminated: dict[str, str] | None = None) -> dict[str, Any]:
+        """The counting part of ``configs`` in :meth:`to_json` (no id lists):
+        ``total``, ``latest_by_status``, ``completion``, ``terminated_by_reason``
+        (from ``terminated``, :meth:`terminated_reasons` when not given)."""
+        if terminated is None:
+            terminated = self.terminated_reasons()
         by_status = {
             word: len(positions)
             for word, positions in sorted(self.positions_by_status.items())
         }
         success = by_status.get("success", 0)
-        terminated = self.terminated_reasons()
-        ids = self.planned.config_ids
+        total = len(self.planned)
         return {
-            "total": len(ids),
+            "total": total,
             "latest_by_status": by_status,
-            "completion": _nonzero(complete=success, pending=len(ids) - success),
+            "completion": _nonzero(complete=success, pending=total - success),
+            "terminated_by_reason": _count(list(terminated.values())),
+        }
+
+    def _configs_json(self) -> dict[str, Any]:
+        terminated = self.terminated_reasons()
+        counts = self.config_counts(terminated)
+        by_status = counts["latest_by_status"]
+        return {
+            "total": counts["total"],
+            "latest_by_status": by_status,
+            "completion": counts["completion"],
             "failed_config_ids": sorted(self.ids_with_status("failed")),
             "terminated_config_ids": sorted(terminated),
             "missing_config_ids": sorted(self.ids_with_status("missing")),
@@ -177,7 +192,7 @@ class StatusIndex:
                 for cid in self.ids_with_status(word)
             ),
             "terminated_reasons": terminated,
-            "terminated_by_reason": _count(list(terminated.values())),
+            "terminated_by_reason": counts["terminated_by_reason"],
         }
 
     def _batches_json(self) -> dict[str, Any]:

@@ -47,16 +47,17 @@ def _relative(index: StatusIndex, path: Any) -> str:
     return text[len(root) :] if text.startswith(root) else text
 
 
-def status_view(index: StatusIndex, data: dict[str, Any]) -> RenderableType:
-    configs = data["configs"]
+def status_view(index: StatusIndex) -> RenderableType:
+    """The status table: built from counts, without the id lists of the JSON."""
+    configs = index.config_counts()
     total = configs["total"]
     complete = configs["completion"].get("complete", 0)
     percent = 100.0 * complete / total if total else 100.0
-    active = "[cyan]active[/]" if data["run_active"] else "not running"
+    active = "[cyan]active[/]" if index.run_active else "not running"
     head = Text.from_markup(
-        f"[bold]{data['run_id']}[/]  {data['run_root']}\n"
-        f"{total} configs, {data['attempts']['total']} attempts, "
-        f"{data['corrupt_result_lines']} corrupt result lines; run {active}"
+        f"[bold]{index.layout.run_id}[/]  {index.layout.root}\n"
+        f"{total} configs, {index.scan.total_attempts} attempts, "
+        f"{index.scan.corrupt_lines} corrupt result lines; run {active}"
     )
     progress = Table.grid(padding=(0, 1))
     progress.add_row(
