@@ -44,6 +44,27 @@ def test_pretty_json_equals_json_dumps(value: Any) -> None:
     assert pretty_json(value) == _plain(value)
 
 
+# Per-batch counters and near misses: bools, floats, odd keys, empty dicts.
+COUNTERS = st.dictionaries(
+    st.text(max_size=3),
+    st.dictionaries(
+        st.sampled_from(["planned", "pending", "a%d", '"', "é", "latest_failed"]),
+        st.integers() | st.sampled_from([True, 1.5, None]),
+        max_size=4,
+    ),
+    max_size=6,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=COUNTERS)
+def test_pretty_json_writes_counter_dicts_as_json_dumps(value: Any) -> None:
+    assert pretty_json(value) == _plain(value)
+    assert pretty_json({"by_batch": value, "n": 1}) == _plain(
+        {"by_batch": value, "n": 1}
+    )
+
+
 def test_pretty_json_hands_odd_values_to_json_dumps() -> None:
     odd = [
         {"path": Path("/x"), "ids": ["a", "b"]},
