@@ -121,14 +121,16 @@ class StatusIndex:
         return sorted(cid for cid in latest if cid not in position)
 
     def terminated_reasons(self) -> dict[str, str]:
-        reasons = {}
-        for config_id in self.ids_with_status("terminated"):
-            slurm = self.slurm_reasons.get(config_id)
-            if slurm is not None:
-                reasons[config_id] = slurm
-                continue
-            reason = self.scan.latest.reason_of(config_id)
-            reasons[config_id] = reason or UNSPECIFIED_REASON
+        """Terminated config id -> why: its Slurm state, else the latest
+        record's ``status_reason``, else ``UNSPECIFIED_REASON``."""
+        ids = self.ids_with_status("terminated")
+        recorded = self.scan.latest.reasons_of([cid.encode("utf-8") for cid in ids])
+        reasons = {
+            config_id: reason or UNSPECIFIED_REASON
+            for config_id, reason in zip(ids, recorded, strict=True)
+        }
+        for config_id in self.slurm_reasons.keys() & reasons.keys():
+            reasons[config_id] = self.slurm_reasons[config_id]
         return reasons
 
     def to_json(self) -> dict[str, Any]:

@@ -84,6 +84,7 @@ _END = itemgetter(0)
 _NO_END = (b"",)
 _DURATION = itemgetter(4)
 _STATUS = itemgetter(2)
+_REASON: Callable[[Any], Any] = itemgetter(3)
 # Stands in for the row of a config without records (its status is None).
 _NO_ROW = (None, None, None, None, None)
 # The row of a config without records where its times are asked for.
@@ -204,8 +205,10 @@ class LatestMap(Mapping[str, Latest]):
 
     def __init__(self) -> None:
         self._rows: dict[bytes, _Row | Latest] = {}
-        # Records per id of a raw row (a Latest object counts its own).
-        self._attempts: dict[bytes, int] = {}
+        # Records per id of a raw row (a Latest object counts its own), counted
+        # on first use: a status that builds no Latest object never needs them.
+        self._attempts: dict[bytes, int] | None = {}
+        self._count_attempts: Callable[[], dict[bytes, int]] | None = None
         self._words: dict[bytes, str] = {}
         # Whether some rows are Latest objects (bulk reads then check each row).
         self._aligned: tuple[list[bytes], list[Any]] | None = None
@@ -215,10 +218,21 @@ class LatestMap(Mapping[str, Latest]):
         row = self._rows.get(key)
         if row is None or isinstance(row, Latest):
             return row
-        attempts = self._attempts.get(key, 1)
+        attempts = self.attempt_counts().get(key, 1)
         item = self._rows[key] = _row_to_latest(row, self._words, attempts)
         self._objects, self._aligned = True, None
         return item
+
+    def attempt_counts(self) -> dict[bytes, int]:
+        """Id -> how many records it has, for the ids of raw rows."""
+        if self._attempts is None:
+            assert self._count_attempts is not None
+            self._attempts, self._count_attempts = self._count_attempts(), None
+        return self._attempts
+
+    def count_attempts_with(self, counter: Callable[[], dict[bytes, int]]) -> None:
+        """Have :meth:`attempt_counts` come from ``counter``, called on first use."""
+        self._attempts, self._count_attempts = None, counter
 
     def __getitem__(self, config_id: str) -> Latest:
         item = (
@@ -264,6 +278,18 @@ class LatestMap(Mapping[str, Latest]):
         if row is None or isinstance(row, Latest):
             return None if row is None else row.reason
         return _reason(self._words, row[3])
+
+    def reasons_of(self, keys: list[bytes]) -> list[str | None]:
+        """:meth:`reason_of` of each id (as bytes), in one pass."""
+        rows = list(map(self._rows.get, keys, repeat(_NO_ROW)))
+        if self._objects:
+            return [
+                row.reason if isinstance(row, Latest) else _reason(self._words, row[3])
+                for row in rows
+            ]
+        raw = list(map(_REASON, rows))
+        text = {word: _reason(self._words, word) for word in set(raw)}
+        return list(map(text.__getitem__, raw))
 
     def time_key_of(self, config_id: str) -> tuple[str, str] | None:
         """``Latest.time_key`` of the config, without building the object."""
@@ -657,7 +683,7 @@ class RecordScanner:
     def finish(self) -> None:
         """Decode the fast-path aggregates and merge the slow-path records in."""
         scan = self.scan
-        scan.latest._attempts = self._attempt_counts()
+        scan.latest.count_attempts_with(self._attempt_counts)
         statuses = self._status_counts()
         for status, number in statuses.items():
             text = status.decode("utf-8")

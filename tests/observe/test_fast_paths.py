@@ -149,6 +149,7 @@ def test_bulk_lookups_agree_with_single_lookups(run4) -> None:
         assert durations[0] is not None and durations[2] is None
         assert scan.latest.time_keys_of(keys) == expected_keys
         assert expected_keys[3] == (b"", b"")
+        assert scan.latest.reasons_of(keys) == [None, "timeout_kill", None, None]
         scan.latest[ids[0]]  # the first row becomes a Latest object
     assert sorted(scan.latest.durations_of(keys)) == sorted(
         d for d in durations if d is not None
