@@ -178,24 +178,37 @@ class StatusIndex:
     def _configs_json(self) -> dict[str, Any]:
         terminated = self.terminated_reasons()
         counts = self.config_counts(terminated)
-        by_status = counts["latest_by_status"]
+        unfinished, words = self._unfinished_sorted()
         return {
             "total": counts["total"],
-            "latest_by_status": by_status,
+            "latest_by_status": counts["latest_by_status"],
             "completion": counts["completion"],
-            "failed_config_ids": sorted(self.ids_with_status("failed")),
-            "terminated_config_ids": sorted(terminated),
-            "missing_config_ids": sorted(self.ids_with_status("missing")),
-            "running_config_ids": sorted(self.ids_with_status("running")),
-            "unfinished_config_ids": sorted(
-                cid
-                for word in by_status
-                if word != "success"
-                for cid in self.ids_with_status(word)
-            ),
+            **{
+                f"{word}_config_ids": list(
+                    itertools.compress(unfinished, map(word.__eq__, words))
+                )
+                for word in ("failed", "terminated", "missing", "running")
+            },
+            "unfinished_config_ids": unfinished,
             "terminated_reasons": terminated,
             "terminated_by_reason": counts["terminated_by_reason"],
         }
+
+    def _unfinished_sorted(self) -> tuple[list[str], list[str]]:
+        """The ids of every planned config not in ``success``, sorted, and the
+        status of each: one sort serves every id list of the JSON."""
+        positions = [
+            position
+            for word, members in self.positions_by_status.items()
+            if word != "success"
+            for position in members
+        ]
+        ids = self.planned.config_ids
+        positions.sort(key=ids.__getitem__)
+        return (
+            list(map(ids.__getitem__, positions)),
+            list(map(self.statuses.__getitem__, positions)),
+        )
 
     def _batches_json(self) -> dict[str, Any]:
         counters: dict[int, dict[str, int]] = {}
