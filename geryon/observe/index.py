@@ -109,8 +109,12 @@ class StatusIndex:
 
     def ids_with_status(self, status: str) -> list[str]:
         """Planned ids whose current status is ``status``, in plan order (O3)."""
-        ids = self.planned.config_ids
-        return [ids[i] for i in self.positions_by_status.get(status, ())]
+        return list(
+            map(
+                self.planned.config_ids.__getitem__,
+                self.positions_by_status.get(status, ()),
+            )
+        )
 
     def orphan_ids(self) -> list[str]:
         """Ids with records but no planned config (O4)."""

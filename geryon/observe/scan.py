@@ -683,7 +683,11 @@ class RecordScanner:
     def finish(self) -> None:
         """Decode the fast-path aggregates and merge the slow-path records in."""
         scan = self.scan
-        scan.latest.count_attempts_with(self._attempt_counts)
+        if not self.absorbed_attempts and len(self.seen_ids) == len(self.latest):
+            # As many records as distinct ids: one record each (the default).
+            scan.latest.count_attempts_with(dict)
+        else:
+            scan.latest.count_attempts_with(self._attempt_counts)
         statuses = self._status_counts()
         for status, number in statuses.items():
             text = status.decode("utf-8")
