@@ -77,12 +77,16 @@ def recent_failures(index: StatusIndex, count: int) -> tuple[int, list[str]]:
     """How many configs are failed or terminated, and the ``count`` of them
     that ended most recently, latest first; equal end and start times keep plan
     order, and a config Slurm killed without any record comes last."""
-    ids = [cid for word in FAILED_WORDS for cid in index.ids_with_status(word)]
-    keys = index.scan.latest.time_keys_of([cid.encode("utf-8") for cid in ids])
-    # (time key, -place, id): the largest is the latest, the earliest place first.
-    ranked = zip(keys, map(operator.neg, range(len(ids))), ids, strict=True)
+    by_status = index.positions_by_status
+    positions = [p for word in FAILED_WORDS for p in by_status.get(word, ())]
+    raw_ids = list(map(index.planned.id_bytes().__getitem__, positions))
+    keys = index.scan.latest.time_keys_of(raw_ids)
+    # (time key, -place, position): the largest is the latest, the earliest
+    # place first.
+    ranked = zip(keys, map(operator.neg, range(len(positions))), positions, strict=True)
     chosen = heapq.nlargest(count, ranked)
-    return len(ids), [config_id for _key, _place, config_id in chosen]
+    ids = index.planned.config_ids
+    return len(positions), [ids[position] for _key, _place, position in chosen]
 
 
 def slurm_logs(index: StatusIndex) -> dict[str, str]:
