@@ -6,6 +6,7 @@ config did not succeed; 2 bad input or usage; 130 interrupted.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -15,6 +16,7 @@ from typing import Any
 import click
 
 from geryon import __version__
+from geryon.cli import output
 from geryon.errors import GeryonError
 
 log = logging.getLogger("geryon.cli")
@@ -135,7 +137,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entrypoint() -> None:
-    sys.exit(main())
+    """The ``geryon`` script: run the command and end the process."""
+    output.process_ends_after_command()
+    code = main()
+    if output.has_kept_values():
+        # End without freeing a huge index object by object (keep_until_exit):
+        # flush what was written, then leave.
+        with contextlib.suppress(OSError, ValueError):
+            sys.stdout.flush()
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.flush()
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)
 
 
 _register_commands()

@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from geryon.canonical import pretty
-from geryon.cli.output import console, emit_json, format_option
+from geryon.cli.output import console, emit_json, format_option, keep_until_exit
 from geryon.observe import render
 from geryon.observe.clean import clean
 from geryon.observe.collect import collect
@@ -78,9 +78,12 @@ def status_cmd(
             run_dir, strict=strict_jsonl, by_packs=parse_by_pack(by_pack)
         )
         if output_format == "json":
-            emit_pretty_json(index.to_json())
+            data = index.to_json()
+            emit_pretty_json(data)
+            keep_until_exit(index, data)
         else:
             render.show(console(), render.status_view(index))
+            keep_until_exit(index)
     return 0
 
 
@@ -109,6 +112,7 @@ def report_cmd(
         )
         payload = report_payload(index)
         _write_report(payload, output_format, out_path)
+        keep_until_exit(index, payload)
     return 0
 
 

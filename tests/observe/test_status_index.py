@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -300,3 +302,40 @@ def test_fast_and_full_plan_readers_agree(tmp_path: Path) -> None:
     assert fast.batch_of == full.batch_of == [0, 0, 0, 1, 1, 1, 2]
     assert fast.line_of == full.line_of == [0, 1, 2, 0, 1, 2, 0]
     assert fast.num_batches == full.num_batches == 3
+
+
+def test_geryon_script_prints_everything_before_it_ends(run4) -> None:
+    # The script ends the process without freeing the index (keep_until_exit):
+    # what it printed must still arrive whole, with the command's exit code.
+    script = Path(sys.executable).parent / "geryon"
+    write_records(run4, [record(run4, 0), record(run4, 1, status="failed")])
+    root = str(run4.root)
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(script), *argv], capture_output=True, text=True, timeout=120
+        )
+
+    status = run("status", "--run", root, "--format", "json")
+    assert status.returncode == 0, status.stderr
+    assert json.loads(status.stdout)["configs"]["latest_by_status"] == {
+        "failed": 1,
+        "missing": 2,
+        "success": 1,
+    }
+    table = run("status", "--run", root)
+    assert table.returncode == 0 and "next: geryon recover" in table.stdout
+    report = run("report", "--run", root, "--format", "markdown")
+    assert report.returncode == 0 and report.stdout.endswith("\n")
+    assert "## Failures" in report.stdout
+    missing = run("status", "--run", root + "-nope", "--format", "json")
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
+    # A reader that stops early: no traceback either.
+    piped = subprocess.run(
+        f"{script} status --run {root} --format json | head -c 1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert piped.stdout == "{" and "Traceback" not in piped.stderr
