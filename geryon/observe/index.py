@@ -221,8 +221,16 @@ class StatusIndex:
             # Counter over map() counts a million configs at C speed.
             per_batch = Counter(map(batch_of, positions))
             done = "complete" if word == "success" else "pending"
+            key = f"latest_{word}"
+            # _bump, inlined: this loop runs for every batch and status.
             for batch, count in per_batch.items():
-                _bump(counters, batch, done, f"latest_{word}", count)
+                counts = counters.get(batch)
+                if counts is None:
+                    counters[batch] = {"planned": count, done: count, key: count}
+                else:
+                    counts["planned"] += count
+                    counts[done] = counts.get(done, 0) + count
+                    counts[key] = count
         for position, places in self.planned.extra_places.items():
             word = self.statuses[position]
             done = "complete" if word == "success" else "pending"
