@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import sys
 from collections.abc import Callable
 from json.encoder import (  # type: ignore[attr-defined]
@@ -25,6 +26,9 @@ from typing import Any
 _INDENT = "  "
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 _INT = frozenset({int})
+_STR = frozenset({str})
+# What the ASCII JSON encoder writes differently from the text itself.
+_NEEDS_ESCAPE = re.compile(r"[^ !#-\[\]-~]")
 # C encoders whose item separator carries the indent of one nesting depth.
 _FLAT_ENCODERS: dict[str, Callable[[Any], str]] = {}
 
@@ -74,6 +78,9 @@ def _flat(value: dict[Any, Any] | list[Any], newline: str) -> str:
     the closing bracket, which are added around its text here.
     """
     inner = newline + _INDENT
+    plain = _plain_strings(value, inner, newline)
+    if plain is not None:
+        return plain
     encode = _FLAT_ENCODERS.get(inner)
     if encode is None:
         encode = _FLAT_ENCODERS[inner] = _flat_encoder("," + inner)
@@ -82,6 +89,31 @@ def _flat(value: dict[Any, Any] | list[Any], newline: str) -> str:
     except (TypeError, ValueError) as err:
         raise _Unsupported from err
     return text[0] + inner + text[1:-1] + newline + text[-1]
+
+
+def _plain_strings(
+    value: dict[Any, Any] | list[Any], inner: str, newline: str
+) -> str | None:
+    """A list of strings or a dict of string values (config ids, terminated
+    reasons) whose every string JSON writes as it is (printable ASCII without
+    quotes or backslashes), quoted and joined in one pass; else None."""
+    separator = '",' + inner + '"'
+    if isinstance(value, list):
+        if _STR.issuperset(map(type, value)) and _plain("".join(value)):
+            return "[" + inner + '"' + separator.join(value) + '"' + newline + "]"
+        return None
+    if (
+        _STR.issuperset(map(type, value))
+        and _STR.issuperset(map(type, value.values()))
+        and _plain("".join(value) + "".join(value.values()))
+    ):
+        items = [f'{key}": "{text}' for key, text in sorted(value.items())]
+        return "{" + inner + '"' + separator.join(items) + '"' + newline + "}"
+    return None
+
+
+def _plain(text: str) -> bool:
+    return _NEEDS_ESCAPE.search(text) is None
 
 
 def _flat_encoder(item_separator: str) -> Callable[[Any], str]:

@@ -65,6 +65,22 @@ def test_pretty_json_writes_counter_dicts_as_json_dumps(value: Any) -> None:
     )
 
 
+# Id lists: mostly plain ASCII, sometimes a character JSON escapes.
+ID_LISTS = st.lists(st.text(alphabet='ab09-_ "\\\n\x7fé~', max_size=6), max_size=8)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=ID_LISTS)
+def test_pretty_json_writes_string_lists_as_json_dumps(value: list[str]) -> None:
+    assert pretty_json(value) == _plain(value)
+    assert pretty_json({"ids": value, "more": [value]}) == _plain(
+        {"ids": value, "more": [value]}
+    )
+    # Dicts of strings too (keys and values from the same alphabet).
+    mapping = dict(zip(value, reversed(value), strict=True))
+    assert pretty_json({"reasons": mapping}) == _plain({"reasons": mapping})
+
+
 def test_pretty_json_hands_odd_values_to_json_dumps() -> None:
     odd = [
         {"path": Path("/x"), "ids": ["a", "b"]},
