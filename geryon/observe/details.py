@@ -79,8 +79,7 @@ def recent_failures(index: StatusIndex, count: int) -> tuple[int, list[str]]:
     order, and a config Slurm killed without any record comes last."""
     by_status = index.positions_by_status
     positions = [p for word in FAILED_WORDS for p in by_status.get(word, ())]
-    raw_ids = list(map(index.planned.id_bytes().__getitem__, positions))
-    keys = index.scan.latest.time_keys_of(raw_ids)
+    keys = index.scan.latest.time_keys_of(index.planned.id_bytes(), positions)
     # (time key, -place, position): the largest is the latest, the earliest
     # place first.
     ranked = zip(keys, map(operator.neg, range(len(positions))), positions, strict=True)

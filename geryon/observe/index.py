@@ -127,8 +127,9 @@ class StatusIndex:
     def terminated_reasons(self) -> dict[str, str]:
         """Terminated config id -> why: its Slurm state, else the latest
         record's ``status_reason``, else ``UNSPECIFIED_REASON``."""
-        ids = self.ids_with_status("terminated")
-        recorded = self.scan.latest.reasons_of([cid.encode("utf-8") for cid in ids])
+        positions = self.positions_by_status.get("terminated", [])
+        ids = list(map(self.planned.config_ids.__getitem__, positions))
+        recorded = self.scan.latest.reasons_of(self.planned.id_bytes(), positions)
         reasons = {
             config_id: reason or UNSPECIFIED_REASON
             for config_id, reason in zip(ids, recorded, strict=True)

@@ -87,8 +87,10 @@ _STATUS = itemgetter(2)
 _REASON: Callable[[Any], Any] = itemgetter(3)
 # Stands in for the row of a config without records (its status is None).
 _NO_ROW = (None, None, None, None, None)
-# The row of a config without records where its times are asked for.
-_NO_TIMES = (b"", b"", None, None, None)
+# The time key of a config without records (sorts first), and what _TIMES
+# takes from _NO_ROW.
+_NO_TIME_KEY = (b"", b"")
+_NO_ROW_TIMES = (None, None)
 _TIMES: Callable[[Any], tuple[bytes, bytes]] = itemgetter(0, 1)
 _NAN = float("nan")
 
@@ -279,9 +281,12 @@ class LatestMap(Mapping[str, Latest]):
             return None if row is None else row.reason
         return _reason(self._words, row[3])
 
-    def reasons_of(self, keys: list[bytes]) -> list[str | None]:
-        """:meth:`reason_of` of each id (as bytes), in one pass."""
-        rows = list(map(self._rows.get, keys, repeat(_NO_ROW)))
+    def reasons_of(
+        self, keys: list[bytes], positions: list[int] | None = None
+    ) -> list[str | None]:
+        """:meth:`reason_of` of each id (as bytes), in one pass; with
+        ``positions``, of ``keys[p]`` for each ``p`` (see :meth:`_rows_for`)."""
+        rows = self._rows_for(keys, positions)
         if self._objects:
             return [
                 row.reason if isinstance(row, Latest) else _reason(self._words, row[3])
@@ -347,18 +352,35 @@ class LatestMap(Mapping[str, Latest]):
             for raw in map(_DURATION, rows)
         ]
 
-    def time_keys_of(self, keys: list[bytes]) -> list[tuple[bytes, bytes]]:
-        """``Latest.time_key`` of each id as bytes (ordered as the text is),
-        aligned with ``keys``; ``(b"", b"")``, which sorts first, without a record."""
-        rows = map(self._rows.get, keys, repeat(_NO_TIMES))
-        if not self._objects:
-            return list(map(_TIMES, rows))
-        return [
-            (row.end_time.encode("utf-8"), row.start_time.encode("utf-8"))
-            if isinstance(row, Latest)
-            else _TIMES(row)
-            for row in rows
-        ]
+    def time_keys_of(
+        self, keys: list[bytes], positions: list[int] | None = None
+    ) -> list[tuple[bytes, bytes]]:
+        """``Latest.time_key`` of each id as bytes (ordered as the text is);
+        ``(b"", b"")``, which sorts first, without a record. With ``positions``,
+        of ``keys[p]`` for each ``p`` (see :meth:`_rows_for`)."""
+        rows = self._rows_for(keys, positions)
+        if self._objects:
+            return [
+                (row.end_time.encode("utf-8"), row.start_time.encode("utf-8"))
+                if isinstance(row, Latest)
+                else _NO_TIME_KEY
+                if row[0] is None
+                else _TIMES(row)
+                for row in rows
+            ]
+        found = list(map(_TIMES, rows))
+        if _NO_ROW_TIMES in found:
+            found = [_NO_TIME_KEY if key == _NO_ROW_TIMES else key for key in found]
+        return found
+
+    def _rows_for(self, keys: list[bytes], positions: list[int] | None) -> list[Any]:
+        """The row of each of ``keys`` (``_NO_ROW`` without one); with
+        ``positions``, of ``keys[p]`` for each ``p``, taken from the rows aligned
+        with ``keys`` (kept from a bulk question on the same list, such as the
+        statuses of every planned id), which saves the dict lookups."""
+        if positions is None:
+            return list(map(self._rows.get, keys, repeat(_NO_ROW)))
+        return list(map(self._aligned_rows(keys).__getitem__, positions))
 
     def durations_of(self, keys: list[bytes]) -> list[float]:
         """The latest ``duration_sec`` of each id that has one (in no set order)."""

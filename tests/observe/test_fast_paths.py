@@ -166,6 +166,12 @@ def test_bulk_lookups_agree_with_single_lookups(run4) -> None:
         assert scan.latest.time_keys_of(keys) == expected_keys
         assert expected_keys[3] == (b"", b"")
         assert scan.latest.reasons_of(keys) == [None, "timeout_kill", None, None]
+        # The same through the rows aligned with the keys, at some positions.
+        assert scan.latest.reasons_of(keys, [3, 1]) == [None, "timeout_kill"]
+        assert scan.latest.time_keys_of(keys, [3, 0]) == [
+            expected_keys[3],
+            expected_keys[0],
+        ]
         scan.latest[ids[0]]  # the first row becomes a Latest object
     assert sorted(scan.latest.durations_of(keys)) == sorted(
         d for d in durations if d is not None
