@@ -156,9 +156,7 @@ def test_the_index_is_used_for_indexed_records(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A scan over indexed records never matches a record line by pattern."""
-    results = tmp_path / "exec" / "results"
-    results.mkdir(parents=True)
-    path = results / "task_local_0.jsonl"
+    path = _results_file(tmp_path)
     for number in range(50):
         status = "failed" if number % 5 == 0 else "success"
         end = f"2026-01-02T03:04:{number:02d}.000000Z"
@@ -179,10 +177,15 @@ def test_the_index_is_used_for_indexed_records(
     assert scan.latest[IDS[1]].end_time == "2026-01-02T03:04:49.000000Z"
 
 
-def _indexed_run(tmp_path: Path) -> Path:
+def _results_file(tmp_path: Path) -> Path:
+    """The (not yet written) first result file of a run rooted at ``tmp_path``."""
     results = tmp_path / "exec" / "results"
     results.mkdir(parents=True)
-    path = results / "task_local_0.jsonl"
+    return results / "task_local_0.jsonl"
+
+
+def _indexed_run(tmp_path: Path) -> Path:
+    path = _results_file(tmp_path)
     with RecordWriter(path) as writer:
         for number in range(20):
             end = f"2026-01-02T03:04:{number:02d}.000000Z"
@@ -235,9 +238,7 @@ def test_entries_are_only_written_for_records_they_can_hold() -> None:
 def test_writer_offsets_stay_exact_when_others_append(tmp_path: Path) -> None:
     """Lines appended by someone else between two records leave gaps the reader
     fills from the JSON."""
-    results = tmp_path / "exec" / "results"
-    results.mkdir(parents=True)
-    path = results / "task_local_0.jsonl"
+    path = _results_file(tmp_path)
     with RecordWriter(path) as writer:
         for number in range(6):
             end = f"2026-01-02T03:04:0{number}.000000Z"
