@@ -20,6 +20,7 @@ as ``TIMEOUT``, ``OUT_OF_MEMORY``, ``CANCELLED``, ``NODE_FAIL``, ``PREEMPTED``;
 from __future__ import annotations
 
 import itertools
+import operator
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -43,6 +44,8 @@ from geryon.timefmt import iso_seconds
 
 STATUS_WORDS = ("success", "failed", "terminated", "running", "missing")
 MISSING_PACK = "<missing>"
+# Up to this many groups, each group's members are found by its own pass.
+_FEW_GROUPS = 64
 UNSPECIFIED_REASON = "unspecified"
 
 
@@ -254,9 +257,22 @@ class StatusIndex:
         """Config positions grouped by their option ids for ``by_packs``, sorted (O7)."""
         if not self.by_packs or self.planned.options is None:
             return []
+        options = self.planned.options
+        columns = [
+            list(map(operator.methodcaller("get", pack, MISSING_PACK), options))
+            for pack in self.by_packs
+        ]
+        keys = list(zip(*columns, strict=True))
+        distinct = dict.fromkeys(keys)
+        if len(distinct) <= _FEW_GROUPS:
+            # One C-level pass per group instead of a Python step per config.
+            count = itertools.count
+            return sorted(
+                (key, list(itertools.compress(count(), map(key.__eq__, keys))))
+                for key in distinct
+            )
         groups: dict[tuple[str, ...], list[int]] = {}
-        for index, options in enumerate(self.planned.options):
-            key = tuple(options.get(pack, MISSING_PACK) for pack in self.by_packs)
+        for index, key in enumerate(keys):
             groups.setdefault(key, []).append(index)
         return sorted(groups.items())
 

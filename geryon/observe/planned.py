@@ -12,6 +12,7 @@ parsed with ``json.loads``. Selected options are read only when a grouping
 
 from __future__ import annotations
 
+import itertools
 import json
 import mmap
 import os
@@ -33,6 +34,8 @@ _BATCH_LINE = re.compile(
     rb'"num_commands":(\d+),"path":"[^"\\]*"\}\Z'
 )
 _OPTIONS = re.compile(rb'[^\n]*,"selected_options":(\{[^{}\n]*\})')
+# The same, for every line of a file at once.
+_ALL_OPTIONS = re.compile(rb'^[^\n]*,"selected_options":(\{[^{}\n]*\})', re.M)
 
 
 @dataclass
@@ -77,10 +80,7 @@ class PlannedConfigs:
         return batches
 
     def pack_names(self) -> list[str]:
-        names: dict[str, None] = {}
-        for options in self.options or ():
-            names.update(dict.fromkeys(options))
-        return sorted(names)
+        return sorted(set(itertools.chain.from_iterable(self.options or ())))
 
 
 def load_planned(layout: RunLayout, *, with_options: bool = False) -> PlannedConfigs:
@@ -93,10 +93,9 @@ def load_planned(layout: RunLayout, *, with_options: bool = False) -> PlannedCon
             hint="Has 'plan' been run for this run directory? Run "
             "'geryon plan --experiment <yaml> --out <dir> --batch-size <n>' first",
         )
-    if not with_options:
-        fast = _fast_planned(layout)
-        if fast is not None:
-            return fast
+    fast = _fast_planned(layout, with_options)
+    if fast is not None:
+        return fast
     planned = PlannedConfigs(options=[] if with_options else None)
     with path.open("rb") as handle:
         for number, line in enumerate(handle, start=1):
@@ -106,13 +105,15 @@ def load_planned(layout: RunLayout, *, with_options: bool = False) -> PlannedCon
     return planned
 
 
-def _fast_planned(layout: RunLayout) -> PlannedConfigs | None:
-    """Config ids by one pattern, batch and line indices from ``batches.jsonl``.
+def _fast_planned(layout: RunLayout, with_options: bool) -> PlannedConfigs | None:
+    """Config ids by one pattern, batch and line indices from ``batches.jsonl``,
+    and (``with_options``) every line's selected options by one more pattern.
 
     The planner writes configs in batch and line order (spec I19), so the n-th id
     of a batch of ``num_commands`` configs has line n. Any surprise (an id that is
     not 40 characters followed by ``line_index``, counts that disagree, a
-    duplicate id) returns None and the caller reads every line.
+    duplicate id, a line whose options the pattern misses) returns None and the
+    caller reads every line.
     """
     batches = _batch_sizes(layout.batches_jsonl)
     if batches is None:
@@ -125,7 +126,12 @@ def _fast_planned(layout: RunLayout) -> PlannedConfigs | None:
         return None
     if len(set(raw)) != len(raw):
         return None
-    planned = PlannedConfigs(config_ids=ids, raw_ids=raw)
+    options = None
+    if with_options:
+        options = _all_options(layout.configs_jsonl, len(raw))
+        if options is None:
+            return None
+    planned = PlannedConfigs(config_ids=ids, raw_ids=raw, options=options)
     for batch, count in batches:
         planned.batch_of.extend([batch] * count)
         planned.line_of.extend(range(count))
@@ -167,6 +173,31 @@ def _ids_in_file_order(path: Path) -> list[bytes] | None:
         # ids than batches.jsonl counts and reads every line instead.
         ids: list[bytes] = _ID.findall(data)
     return ids
+
+
+def _all_options(path: Path, count: int) -> list[dict[str, str]] | None:
+    """The ``selected_options`` of every line, in order: the objects are taken
+    by one pattern (the last top-level one of each line, as ``_OPTIONS``) and
+    parsed as one JSON array. None unless there are ``count`` of them."""
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return [] if count == 0 else None
+        data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    with data:
+        found: list[bytes] = _ALL_OPTIONS.findall(data)
+    if len(found) != count:
+        return None
+    try:
+        values = json.loads(b"[" + b",".join(found) + b"]")
+    except ValueError:
+        return None
+    strings = frozenset({str})
+    return [
+        value
+        if strings.issuperset(map(type, value.values()))
+        else {str(k): str(v) for k, v in value.items()}
+        for value in values
+    ]
 
 
 def _decoded(raw: list[bytes]) -> list[str] | None:

@@ -146,6 +146,27 @@ def test_missing_pack_value_groups_as_missing(tmp_path: Path) -> None:
     assert keys == [{"extra": "<missing>"}, {"extra": "x"}]
 
 
+def test_many_groups_are_grouped_like_few(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geryon.observe import index as index_module
+
+    options = [{"a": f"a{n % 3}", "b": f"b{n % 2}"} for n in range(12)]
+    options[5] = {"a": "a2"}
+    run = make_run(tmp_path, options=options, batch_size=4)
+    write_records(run, [record(run, 0), record(run, 5, status="failed")])
+    few = build_index(run.root, by_packs=["a", "b"]).grouped_json()
+    monkeypatch.setattr(index_module, "_FEW_GROUPS", 0)
+    many = build_index(run.root, by_packs=["a", "b"]).grouped_json()
+    assert many == few
+    assert [g["key"] for g in few["groups"]][:2] == [
+        {"a": "a0", "b": "b0"},
+        {"a": "a0", "b": "b1"},
+    ]
+    assert {"a": "a2", "b": "<missing>"} in [g["key"] for g in few["groups"]]
+    assert sum(g["total"] for g in few["groups"]) == 12
+
+
 def test_unknown_pack_is_config_error(run4, capsys) -> None:
     assert main(["status", "--run", str(run4.root), "--by-pack", "nope"]) == 2
     err = capsys.readouterr().err
@@ -292,16 +313,26 @@ def test_status_table_shows_progress_failures_and_next_command(
     assert f"next: geryon recover --run {run4.root} --status failed,missing" in text
 
 
-def test_fast_and_full_plan_readers_agree(tmp_path: Path) -> None:
+def test_fast_and_full_plan_readers_agree(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from geryon.observe import planned as planned_module
     from geryon.observe.planned import load_planned
 
-    run = make_run(tmp_path, options=[{"p": str(n)} for n in range(7)], batch_size=3)
+    # Each config's params hold a decoy "selected_options" (see make_run); the
+    # readers must take the top-level one.
+    options = [{"p": str(n), "q": "x"} for n in range(6)] + [{}]
+    run = make_run(tmp_path, options=options, batch_size=3)
     fast = load_planned(run.layout)
+    with_options = load_planned(run.layout, with_options=True)
+    monkeypatch.setattr(planned_module, "_fast_planned", lambda *args: None)
     full = load_planned(run.layout, with_options=True)
-    assert fast.config_ids == full.config_ids == run.ids()
-    assert fast.batch_of == full.batch_of == [0, 0, 0, 1, 1, 1, 2]
-    assert fast.line_of == full.line_of == [0, 1, 2, 0, 1, 2, 0]
-    assert fast.num_batches == full.num_batches == 3
+    for other in (with_options, full):
+        assert fast.config_ids == other.config_ids == run.ids()
+        assert fast.batch_of == other.batch_of == [0, 0, 0, 1, 1, 1, 2]
+        assert fast.line_of == other.line_of == [0, 1, 2, 0, 1, 2, 0]
+        assert fast.num_batches == other.num_batches == 3
+    assert with_options.options == full.options == options
 
 
 def test_geryon_script_prints_everything_before_it_ends(run4) -> None:
