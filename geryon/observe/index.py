@@ -131,7 +131,7 @@ class StatusIndex:
         """Terminated config id -> why: its Slurm state, else the latest
         record's ``status_reason``, else ``UNSPECIFIED_REASON``."""
         positions = self.positions_by_status.get("terminated", [])
-        ids = list(map(self.planned.config_ids.__getitem__, positions))
+        ids = self.ids_with_status("terminated")
         recorded = self.scan.latest.reasons_of(self.planned.id_bytes(), positions)
         reasons = {
             config_id: reason or UNSPECIFIED_REASON
@@ -188,9 +188,7 @@ class StatusIndex:
         counts = self.config_counts(terminated)
         unfinished, words = self._unfinished_sorted()
         return {
-            "total": counts["total"],
-            "latest_by_status": counts["latest_by_status"],
-            "completion": counts["completion"],
+            **counts,
             **{
                 f"{word}_config_ids": list(
                     itertools.compress(unfinished, map(word.__eq__, words))
@@ -199,7 +197,6 @@ class StatusIndex:
             },
             "unfinished_config_ids": unfinished,
             "terminated_reasons": terminated,
-            "terminated_by_reason": counts["terminated_by_reason"],
         }
 
     def _unfinished_sorted(self) -> tuple[list[str], list[str]]:

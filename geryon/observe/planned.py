@@ -35,7 +35,8 @@ _BATCH_LINE = re.compile(
 )
 _OPTIONS = re.compile(rb'[^\n]*,"selected_options":(\{[^{}\n]*\})')
 # The same, for every line of a file at once.
-_ALL_OPTIONS = re.compile(rb'^[^\n]*,"selected_options":(\{[^{}\n]*\})', re.M)
+_ALL_OPTIONS = re.compile(b"^" + _OPTIONS.pattern, re.M)
+_STRINGS = frozenset({str})
 
 
 @dataclass
@@ -119,7 +120,7 @@ def _fast_planned(layout: RunLayout, with_options: bool) -> PlannedConfigs | Non
     if batches is None:
         return None
     raw = _ids_in_file_order(layout.configs_jsonl)
-    if raw is None or len(raw) != sum(count for _, count in batches):
+    if len(raw) != sum(count for _, count in batches):
         return None
     ids = _decoded(raw)
     if ids is None:
@@ -163,39 +164,36 @@ def _batch_sizes(path: Path) -> list[tuple[int, int]] | None:
     return sizes
 
 
-def _ids_in_file_order(path: Path) -> list[bytes] | None:
+def _ids_in_file_order(path: Path) -> list[bytes]:
+    # An id of another form is not found here; the caller then sees fewer ids
+    # than batches.jsonl counts and reads every line instead.
+    return _find_all(path, _ID)
+
+
+def _find_all(path: Path, pattern: re.Pattern[bytes]) -> list[bytes]:
+    """``pattern.findall`` over the whole file, mapped rather than read."""
     with path.open("rb") as handle:
         if os.fstat(handle.fileno()).st_size == 0:
             return []
         data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
     with data:
-        # An id of another form is not found here; the caller then sees fewer
-        # ids than batches.jsonl counts and reads every line instead.
-        ids: list[bytes] = _ID.findall(data)
-    return ids
+        found: list[bytes] = pattern.findall(data)
+    return found
 
 
 def _all_options(path: Path, count: int) -> list[dict[str, str]] | None:
     """The ``selected_options`` of every line, in order: the objects are taken
     by one pattern (the last top-level one of each line, as ``_OPTIONS``) and
     parsed as one JSON array. None unless there are ``count`` of them."""
-    with path.open("rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            return [] if count == 0 else None
-        data = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    with data:
-        found: list[bytes] = _ALL_OPTIONS.findall(data)
+    found = _find_all(path, _ALL_OPTIONS)
     if len(found) != count:
         return None
     try:
         values = json.loads(b"[" + b",".join(found) + b"]")
     except ValueError:
         return None
-    strings = frozenset({str})
     return [
-        value
-        if strings.issuperset(map(type, value.values()))
-        else {str(k): str(v) for k, v in value.items()}
+        value if _STRINGS.issuperset(map(type, value.values())) else _as_text(value)
         for value in values
     ]
 
@@ -223,9 +221,7 @@ def _add_line(
         batch = int(record.get("batch_index", 0))
         line_index = int(record.get("line_index", 0))
         raw = record.get("selected_options")
-        options = (
-            {str(k): str(v) for k, v in raw.items()} if isinstance(raw, dict) else {}
-        )
+        options = _as_text(raw) if isinstance(raw, dict) else {}
     known = planned.position.get(config_id)
     if known is not None:
         planned.extra_places.setdefault(known, []).append((batch, line_index))
@@ -246,7 +242,12 @@ def _options_of(line: bytes) -> dict[str, str]:
         value = json.loads(line).get("selected_options")
     if not isinstance(value, dict):
         return {}
-    return {str(k): str(v) for k, v in value.items()}
+    return _as_text(value)
+
+
+def _as_text(options: dict[Any, Any]) -> dict[str, str]:
+    """Selected options with every key and value as text."""
+    return {str(k): str(v) for k, v in options.items()}
 
 
 def _parse(line: bytes, number: int, path_text: str) -> dict[str, Any]:

@@ -37,7 +37,6 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import compress, count, repeat
 from operator import add, and_, eq, gt, itemgetter, le, ne, or_
 from pathlib import Path
@@ -184,11 +183,12 @@ def _reason(words: dict[Any, str], raw: bytes | None) -> str | None:
 
 
 def _row_duration(row: Any) -> float:
-    """The duration of a raw row or a Latest object; NaN without one."""
-    value = row.duration_sec if isinstance(row, Latest) else row[4]
-    if value is None or value == _NULL:
-        return _NAN
-    return float(value)
+    """The duration of a raw row, a Latest object or ``_NO_ROW``; NaN without one."""
+    if isinstance(row, Latest):
+        value = row.duration_sec
+    else:
+        value = None if row[4] is None else _duration(row[4])
+    return _NAN if value is None else value
 
 
 def _duration(raw: bytes | float) -> float | None:
@@ -201,8 +201,8 @@ class LatestMap(Mapping[str, Latest]):
 
     A million configs would cost seconds as a million :class:`Latest` objects, so
     rows stay raw (bytes keys and fields) and become objects only when looked at
-    one by one; :meth:`status_of` and :meth:`duration_of` answer bulk questions
-    without any object.
+    one by one; :meth:`statuses_of`, :meth:`duration_column` and the other bulk
+    lookups answer without any object.
     """
 
     def __init__(self) -> None:
@@ -268,24 +268,12 @@ class LatestMap(Mapping[str, Latest]):
             return row.status
         return _word(self._words, row[2])
 
-    def duration_of(self, config_id: str) -> float | None:
-        row = self._rows.get(config_id.encode("utf-8"))
-        if row is None or isinstance(row, Latest):
-            return None if row is None else row.duration_sec
-        return _duration(row[4])
-
-    def reason_of(self, config_id: str) -> str | None:
-        """The latest ``status_reason`` (None without one or without a record)."""
-        row = self._rows.get(config_id.encode("utf-8"))
-        if row is None or isinstance(row, Latest):
-            return None if row is None else row.reason
-        return _reason(self._words, row[3])
-
     def reasons_of(
         self, keys: list[bytes], positions: list[int] | None = None
     ) -> list[str | None]:
-        """:meth:`reason_of` of each id (as bytes), in one pass; with
-        ``positions``, of ``keys[p]`` for each ``p`` (see :meth:`_rows_for`)."""
+        """The latest ``status_reason`` of each id (as bytes; None without one
+        or without a record), in one pass; with ``positions``, of ``keys[p]``
+        for each ``p`` (see :meth:`_rows_for`)."""
         rows = self._rows_for(keys, positions)
         if self._objects:
             return [
@@ -295,13 +283,6 @@ class LatestMap(Mapping[str, Latest]):
         raw = list(map(_REASON, rows))
         text = {word: _reason(self._words, word) for word in set(raw)}
         return list(map(text.__getitem__, raw))
-
-    def time_key_of(self, config_id: str) -> tuple[str, str] | None:
-        """``Latest.time_key`` of the config, without building the object."""
-        row = self._rows.get(config_id.encode("utf-8"))
-        if row is None or isinstance(row, Latest):
-            return None if row is None else row.time_key
-        return (row[0].decode("ascii"), row[1].decode("ascii"))
 
     def statuses_of(self, keys: list[bytes]) -> list[str | None]:
         """The latest status of each id (as bytes), None for ids without a record.
@@ -383,21 +364,10 @@ class LatestMap(Mapping[str, Latest]):
         return list(map(self._aligned_rows(keys).__getitem__, positions))
 
     def durations_of(self, keys: list[bytes]) -> list[float]:
-        """The latest ``duration_sec`` of each id that has one (in no set order)."""
-        found = self._aligned_rows(keys)
-        objects: list[Latest] = []
-        rows: list[Any] = found
-        if self._objects:
-            objects = [row for row in found if isinstance(row, Latest)]
-            rows = [row for row in found if not isinstance(row, Latest)]
-        raw = [text for text in map(_DURATION, rows) if text is not None]
-        numbers = list(map(float, filter(partial(ne, _NULL), raw)))
-        # NaN (an index entry's null) is the one value not equal to itself.
-        values = list(compress(numbers, map(eq, numbers, numbers)))
-        values.extend(
-            row.duration_sec for row in objects if row.duration_sec is not None
-        )
-        return values
+        """The latest ``duration_sec`` of each id that has one."""
+        column = self.duration_column(keys)
+        # NaN (no duration) is the one value not equal to itself.
+        return list(compress(column, map(eq, column, column)))
 
 
 @dataclass

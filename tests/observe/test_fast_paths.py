@@ -16,7 +16,7 @@ from geryon import canonical
 from geryon.layout import RunLayout
 from geryon.observe.jsonout import pretty_json
 from geryon.observe.planned import load_planned
-from geryon.observe.scan import scan_results
+from geryon.observe.scan import RecordScan, scan_results
 
 SCALARS = (
     st.none()
@@ -136,7 +136,45 @@ def test_plan_with_short_ids_is_read_line_by_line(tmp_path: Path) -> None:
     assert planned.batch_of == [0, 0, 1]
 
 
-def test_bulk_lookups_agree_with_single_lookups(run4) -> None:
+def _from_objects(path: Path, ids: list[str]) -> dict[str, list[Any]]:
+    """What the bulk lookups should answer, read from the Latest objects of a
+    separate scan of the same file (so the scan under test keeps raw rows)."""
+    latest = scan_results([path]).latest
+    items = [latest.get(i) for i in ids]
+    return {
+        "statuses": [None if item is None else item.status for item in items],
+        "durations": [None if item is None else item.duration_sec for item in items],
+        "reasons": [None if item is None else item.reason for item in items],
+        "time_keys": [
+            (b"", b"")
+            if item is None
+            else (item.end_time.encode(), item.start_time.encode())
+            for item in items
+        ],
+    }
+
+
+def _check_bulk_lookups(scan: RecordScan, ids: list[str], want: dict) -> None:
+    keys = [i.encode() for i in ids]
+    latest = scan.latest
+    assert latest.statuses_of(keys) == want["statuses"]
+    assert latest.statuses_of(keys) == [latest.status_of(i) for i in ids]
+    column = latest.duration_column(keys)
+    assert [None if d != d else d for d in column] == want["durations"]
+    assert sorted(latest.durations_of(keys)) == sorted(
+        d for d in want["durations"] if d is not None
+    )
+    assert latest.time_keys_of(keys) == want["time_keys"]
+    assert latest.reasons_of(keys) == want["reasons"]
+    # The same through the rows aligned with the keys, at some positions.
+    assert latest.reasons_of(keys, [3, 1]) == [want["reasons"][3], want["reasons"][1]]
+    assert latest.time_keys_of(keys, [3, 0]) == [
+        want["time_keys"][3],
+        want["time_keys"][0],
+    ]
+
+
+def test_bulk_lookups_agree_with_latest_objects(run4) -> None:
     path = run4.layout.results_dir / "task_local_0.jsonl"
     ids = run4.ids()
     write_records(
@@ -146,41 +184,24 @@ def test_bulk_lookups_agree_with_single_lookups(run4) -> None:
             record(run4, 1, status="terminated", reason="timeout_kill"),
         ],
     )
-    # A record the fast path refuses (spaces), with a null duration.
+    # Only raw rows (every record taken by the fast path).
+    raw_only = scan_results([path])
+    want = _from_objects(path, ids)
+    assert want["statuses"] == ["success", "terminated", None, None]
+    assert want["reasons"] == [None, "timeout_kill", None, None]
+    _check_bulk_lookups(raw_only, ids, want)
+    # A record the fast path refuses (spaces), with a null duration: its row is
+    # a Latest object, so the lookups take their mixed path.
     odd = record(run4, 2, status="failed") | {"duration_sec": None}
     with path.open("a") as handle:
         handle.write(json.dumps(odd) + "\n")
-    scan = scan_results([path])
-    keys = [i.encode() for i in ids]
-    assert scan.latest.statuses_of(keys) == [scan.latest.status_of(i) for i in ids]
-    assert scan.latest.statuses_of(keys) == ["success", "terminated", "failed", None]
-    durations = [scan.latest.duration_of(i) for i in ids]
-    # Aligned columns, from raw rows and again once rows became objects.
-    expected_keys = [
-        tuple(t.encode() for t in scan.latest.time_key_of(i) or ("", "")) for i in ids
-    ]
-    for _ in range(2):
-        column = scan.latest.duration_column(keys)
-        assert [None if d != d else d for d in column] == durations
-        assert durations[0] is not None and durations[2] is None
-        assert scan.latest.time_keys_of(keys) == expected_keys
-        assert expected_keys[3] == (b"", b"")
-        assert scan.latest.reasons_of(keys) == [None, "timeout_kill", None, None]
-        # The same through the rows aligned with the keys, at some positions.
-        assert scan.latest.reasons_of(keys, [3, 1]) == [None, "timeout_kill"]
-        assert scan.latest.time_keys_of(keys, [3, 0]) == [
-            expected_keys[3],
-            expected_keys[0],
-        ]
-        scan.latest[ids[0]]  # the first row becomes a Latest object
-    assert sorted(scan.latest.durations_of(keys)) == sorted(
-        d for d in durations if d is not None
-    )
-    assert scan.latest.reason_of(ids[1]) == "timeout_kill"
-    assert scan.latest.reason_of(ids[0]) is None
-    for config_id in ids[:3]:
-        assert scan.latest.time_key_of(config_id) == scan.latest[config_id].time_key
-    assert scan.latest.time_key_of(ids[3]) is None
+    mixed = scan_results([path])
+    want = _from_objects(path, ids)
+    assert want["statuses"] == ["success", "terminated", "failed", None]
+    assert want["durations"][0] is not None and want["durations"][2] is None
+    _check_bulk_lookups(mixed, ids, want)
+    mixed.latest[ids[0]]  # one more row becomes a Latest object
+    _check_bulk_lookups(mixed, ids, want)
 
 
 def test_paused_gc_restores_the_collector_state() -> None:
