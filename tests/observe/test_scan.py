@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 
 from geryon import canonical
 from geryon.cli.main import main
-from geryon.observe.scan import scan_results, sortable_time
+from geryon.observe.latest import sortable_time
+from geryon.observe.scan import scan_results
 from geryon.storage import append_jsonl
 from geryon.wrapper.history import latest_attempt_key
 
