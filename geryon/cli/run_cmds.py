@@ -26,65 +26,75 @@ from geryon.settings import EXECUTORS
 FAILURES_SHOWN = 20
 
 
+# What to run: the profile, a narrower selection, a dry run, Snakemake flags.
+_WHAT_TO_RUN = [
+    click.option("--profile", help="Profile name from the profiles file."),
+    click.option(
+        "--profiles-file",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Profiles file (default ./profiles.yaml).",
+    ),
+    click.option(
+        "--batch-index",
+        "batch_indices",
+        type=int,
+        multiple=True,
+        help="Run only this batch (repeatable).",
+    ),
+    click.option(
+        "--config-id",
+        "config_ids",
+        multiple=True,
+        help="Run only this config (repeatable; full id).",
+    ),
+    click.option("--dry-run", is_flag=True, help="Resolve and print; run nothing."),
+    click.option(
+        "--snakemake-args",
+        default="",
+        help="Extra Snakemake flags, one shell-quoted string.",
+    ),
+]
+# Settings that override the profile's (see OVERRIDE_KEYS), and Snakemake's output.
+_OVERRIDES = [
+    click.option(
+        "--executor",
+        type=click.Choice(EXECUTORS),
+        help="How commands run (overrides the profile).",
+    ),
+    click.option(
+        "--max-concurrent-tasks",
+        type=int,
+        help="Commands one batch job runs at once (overrides the profile).",
+    ),
+    click.option(
+        "--cores-per-task",
+        type=int,
+        help="Cores pinned to each command (overrides the profile).",
+    ),
+    click.option(
+        "--command-timeout-sec",
+        type=int,
+        help="Kill a command after this many seconds (overrides the profile).",
+    ),
+    click.option(
+        "--max-retries",
+        type=int,
+        help="Retries per failed config (overrides the profile).",
+    ),
+    click.option(
+        "--snakemake-output",
+        is_flag=True,
+        help="Show Snakemake's own output live (it is always saved under "
+        "exec/snakemake_logs/; -v shows it too).",
+    ),
+]
+
+
 def _selection_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Flags shared by run-local and launch: what to run and how."""
     options = [
-        click.option("--profile", help="Profile name from the profiles file."),
-        click.option(
-            "--profiles-file",
-            type=click.Path(dir_okay=False, path_type=Path),
-            help="Profiles file (default ./profiles.yaml).",
-        ),
-        click.option(
-            "--batch-index",
-            "batch_indices",
-            type=int,
-            multiple=True,
-            help="Run only this batch (repeatable).",
-        ),
-        click.option(
-            "--config-id",
-            "config_ids",
-            multiple=True,
-            help="Run only this config (repeatable; full id).",
-        ),
-        click.option("--dry-run", is_flag=True, help="Resolve and print; run nothing."),
-        click.option(
-            "--snakemake-args",
-            default="",
-            help="Extra Snakemake flags, one shell-quoted string.",
-        ),
-        click.option(
-            "--executor",
-            type=click.Choice(EXECUTORS),
-            help="How commands run (overrides the profile).",
-        ),
-        click.option(
-            "--max-concurrent-tasks",
-            type=int,
-            help="Commands one batch job runs at once (overrides the profile).",
-        ),
-        click.option(
-            "--cores-per-task",
-            type=int,
-            help="Cores pinned to each command (overrides the profile).",
-        ),
-        click.option(
-            "--command-timeout-sec",
-            type=int,
-            help="Kill a command after this many seconds (overrides the profile).",
-        ),
-        click.option(
-            "--max-retries",
-            type=int,
-            help="Retries per failed config (overrides the profile).",
-        ),
-        click.option(
-            "--snakemake-output",
-            is_flag=True,
-            help="Show Snakemake's own output live (it is always saved under "
-            "exec/snakemake_logs/; -v shows it too).",
-        ),
+        *_WHAT_TO_RUN,
+        *_OVERRIDES,
         format_option("table", "json"),
         click.argument("extra_snakemake_args", nargs=-1, type=click.UNPROCESSED),
     ]
