@@ -77,13 +77,10 @@ def status_cmd(
         index = build_index(
             run_dir, strict=strict_jsonl, by_packs=parse_by_pack(by_pack)
         )
-        if output_format == "json":
-            data = index.to_json()
-            emit_pretty_json(data)
-            keep_until_exit(index, data)
-        else:
-            render.show(console(), render.status_view(index))
-            keep_until_exit(index)
+        # The table needs counts only, not the JSON's id lists.
+        data = index.to_json() if output_format == "json" else None
+        _print(output_format, data, lambda: render.status_view(index))
+        keep_until_exit(index, data)
     return 0
 
 
